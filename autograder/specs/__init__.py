@@ -1,0 +1,1 @@
+"""Check specifications, one module per notebook (``nb01`` for notebook 1)."""

@@ -1,0 +1,30 @@
+"""nbgrader configuration: this repository is an nbgrader course.
+
+Run ordinary nbgrader commands from this folder (``cd course && nbgrader ...``), or
+use ``dlf``, which loads this file. Source notebooks live in ``solutions/<assignment>/``
+and the student release is generated into ``notebooks/<assignment>/``.
+"""
+
+from pathlib import Path
+
+c = get_config()  # type: ignore[name-defined]  # noqa: F821 - injected by traitlets
+
+ROOT = Path(__file__).resolve().parent.parent
+
+c.CourseDirectory.course_id = "dl-foundations"
+c.CourseDirectory.root = str(ROOT)
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "notebooks"
+c.CourseDirectory.submitted_directory = "course/submitted"
+c.CourseDirectory.autograded_directory = "course/autograded"
+c.CourseDirectory.feedback_directory = "course/feedback"
+c.CourseDirectory.db_url = f"sqlite:///{ROOT / 'course' / 'gradebook.db'}"
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
+
+# Students see a stub that fails loudly until they write their answer.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# A cell that runs longer than this is stopped; the notebook budget is 30 s.
+c.ExecutePreprocessor.timeout = 120
+c.Execute.timeout = 120
