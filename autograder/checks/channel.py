@@ -10,6 +10,7 @@ import base64
 import io
 import json
 import os
+from collections.abc import Sequence
 from typing import Any
 
 import numpy
@@ -57,7 +58,7 @@ class Channel:
     def __init__(self, path: str | None) -> None:
         self.fd = _open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600) if path else None
 
-    def emit(self, check_id: str, hidden: bool, observations: list[tuple[str, Any]]) -> None:
+    def emit(self, check_id: str, hidden: bool, observations: Sequence[tuple[str, Any]]) -> None:
         if self.fd is None:
             return
         record = {"id": check_id, "hidden": hidden,

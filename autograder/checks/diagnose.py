@@ -73,13 +73,12 @@ GENERIC: tuple[tuple[str, str, Callable[[numpy.ndarray, numpy.ndarray, int | Non
 
 
 def generic_mistakes(got: Any, expected: Any, batch: int | None) -> list[tuple[str, str]]:
-    """(name, hint) of every generic mistake the wrong answer fits."""
+    """(name, hint) of the first generic mistake, in order of specificity, the answer fits."""
     pairs = _numeric_pairs(got, expected)
-    found: list[tuple[str, str]] = []
     for name, hint, test in GENERIC:
         if pairs and any(test(g, e, batch) for g, e in pairs):
-            found.append((name, hint))
-    return found
+            return [(name, hint)]
+    return []
 
 
 def _numeric_pairs(got: Any, expected: Any) -> list[tuple[numpy.ndarray, numpy.ndarray]]:

@@ -25,7 +25,8 @@ def get(check_id: str) -> Check:
         try:
             importlib.import_module(f"autograder.specs.nb{prefix}")
         except ModuleNotFoundError:
-            raise KeyError(f"no checks for notebook {prefix!r} (id {check_id!r})") from None
+            if not any(k.startswith(prefix + ".") for k in _REGISTRY):
+                raise KeyError(f"no checks for notebook {prefix!r} (id {check_id!r})") from None
     try:
         return _REGISTRY[check_id]
     except KeyError:

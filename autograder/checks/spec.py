@@ -137,7 +137,7 @@ class FunctionCheck:
             args = copy.deepcopy(case.args)
             try:
                 value = _coerce(self.probe(answer, Case(args, case.label, case.kwargs)), self.kind)
-            except BaseException as exc:  # noqa: BLE001 - SystemExit from a student is an answer too
+            except BaseException as exc:  # SystemExit from student code is an answer too
                 out.append(("error", _error_text(exc)))
                 continue
             if not all(_same(a, b) for a, b in zip(args, case.args, strict=True)):
@@ -236,7 +236,7 @@ class ValueCheck:
     def observe(self, answer: Any, *, hidden: bool = False) -> list[Observation]:
         try:
             return [("ok", _coerce(answer, self.kind))]
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             return [("error", _error_text(exc))]
 
     def evaluate(self, observations: Sequence[Observation], *, hidden: bool = False) -> Verdict:
@@ -280,7 +280,7 @@ class ChoiceCheck:
             else:
                 text = coerce.as_str(answer)
             return [("ok", "".join(ch for ch in text.lower() if ch.isalnum()))]
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             return [("error", _error_text(exc))]
 
     def evaluate(self, observations: Sequence[Observation], *, hidden: bool = False) -> Verdict:

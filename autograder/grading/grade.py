@@ -1,0 +1,138 @@
+"""Grade one submission: every verdict is decided here, in the grader's process."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from nbformat import NotebookNode
+
+from autograder.checks import registry
+from autograder.grading.assemble import assemble
+from autograder.grading.execute import Execution, execute
+from autograder.nb.course import check_calls, is_test, is_written, nbgrader_meta
+
+
+@dataclass
+class ItemResult:
+    """One graded cell: an autograded test or a manually graded written answer."""
+
+    grade_id: str
+    kind: str  # "autograded" or "manual"
+    max_points: float
+    points: float | None  # None: waits for manual grading
+    messages: list[str] = field(default_factory=list)
+    mistakes: list[str] = field(default_factory=list)
+
+    @property
+    def needs_manual_grade(self) -> bool:
+        return self.points is None
+
+
+@dataclass
+class NotebookResult:
+    assignment: str
+    student: str
+    items: list[ItemResult]
+    problems: list[str] = field(default_factory=list)
+    notebook: NotebookNode | None = None
+
+    @property
+    def score(self) -> float:
+        return sum(i.points or 0.0 for i in self.items)
+
+    @property
+    def max_score(self) -> float:
+        return sum(i.max_points for i in self.items)
+
+    def item(self, grade_id: str) -> ItemResult:
+        return next(i for i in self.items if i.grade_id == grade_id)
+
+
+def grade_notebook(source: Path, submission: Path, *, student: str = "student",
+                   cell_timeout: float = 60.0) -> NotebookResult:
+    """Run ``submission`` with the tests of ``source`` and score it from the observed values."""
+    src = nbformat.read(str(source), as_version=4)
+    assignment = source.parent.name
+    problems: list[str] = []
+    try:
+        sub = nbformat.read(str(submission), as_version=4)
+    except Exception as exc:
+        problems.append(f"the notebook could not be read ({type(exc).__name__}: {exc}); "
+                        "every autograded item scores 0")
+        return NotebookResult(assignment, student, _empty_items(src, problems[0]), problems)
+    to_run = assemble(src, sub)
+    with tempfile.TemporaryDirectory(prefix="dlf-work-") as tmp:
+        work = Path(tmp)
+        for extra in submission.parent.iterdir():
+            if extra.is_file() and extra.suffix != ".ipynb":
+                shutil.copy(extra, work / extra.name)
+        run = execute(to_run, workdir=work, cell_timeout=cell_timeout)
+    if run.fatal:
+        problems.append(run.fatal)
+    items = [_score_cell(cell, run) for cell in _graded_cells(src)]
+    return NotebookResult(assignment, student, items, problems, run.notebook)
+
+
+def _graded_cells(src: NotebookNode) -> list[NotebookNode]:
+    return [c for c in src.cells if is_test(c) or is_written(c)]
+
+
+def _empty_items(src: NotebookNode, reason: str) -> list[ItemResult]:
+    return [ItemResult(nbgrader_meta(c)["grade_id"], "manual" if is_written(c) else "autograded",
+                       float(nbgrader_meta(c).get("points", 0)),
+                       None if is_written(c) else 0.0, [reason]) for c in _graded_cells(src)]
+
+
+def _score_cell(src_cell: NotebookNode, run: Execution) -> ItemResult:
+    meta = nbgrader_meta(src_cell)
+    gid, max_points = meta["grade_id"], float(meta.get("points", 0))
+    if is_written(src_cell):
+        return ItemResult(gid, "manual", max_points, None, ["waits for manual grading"])
+    index = next((i for i, c in enumerate(run.notebook.cells)
+                  if nbgrader_meta(c).get("grade_id") == gid and is_test(c)), None)
+    if index is None:  # pragma: no cover - assemble always restores test cells
+        return ItemResult(gid, "autograded", max_points, 0.0, ["the test cell is missing"])
+    expected = check_calls(src_cell.source)
+    error = run.errors.get(index)
+    if not expected:  # a plain nbgrader test cell: it passes when it raises nothing
+        ok = error is None and index in _executed(run)
+        return ItemResult(gid, "autograded", max_points, max_points if ok else 0.0,
+                          [] if ok else [error or "the cell did not run"])
+    records = run.records.get(index, [])
+    messages: list[str] = []
+    mistakes: list[str] = []
+    passed = True
+    wanted: dict[tuple[str, bool], int] = {}
+    for call in expected:
+        wanted[(call.check_id, call.hidden)] = wanted.get((call.check_id, call.hidden), 0) + 1
+    for (check_id, hidden), count in wanted.items():
+        # Every record for this check must pass: an extra, forged record cannot help.
+        found = [r for r in records if r["id"] == check_id and r["hidden"] == hidden]
+        if len(found) < count:
+            passed = False
+            why = (f" ({_last_line(error)})" if error else
+                   " (the kernel had stopped)" if run.fatal else "")
+            messages.append(f"{check_id}: the check did not run{why}")
+            continue
+        spec = registry.get(check_id)
+        for record in found:
+            verdict = spec.evaluate(record["obs"], hidden=hidden)
+            messages.append(verdict.report())
+            mistakes.extend(verdict.mistakes)
+            passed = passed and verdict.passed
+    return ItemResult(gid, "autograded", max_points, max_points if passed else 0.0,
+                      messages, mistakes)
+
+
+def _executed(run: Execution) -> set[int]:
+    return {i for i, c in enumerate(run.notebook.cells)
+            if c.cell_type == "code" and c.get("execution_count") is not None}
+
+
+def _last_line(text: str) -> str:
+    lines = [ln for ln in text.strip().splitlines() if ln.strip()]
+    return lines[-1][:300] if lines else text[:300]

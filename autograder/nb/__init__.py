@@ -1,0 +1,1 @@
+"""Notebook plumbing: the course layout, nbgrader metadata, release generation, execution."""

@@ -1,0 +1,96 @@
+"""Generate the student release from the solution notebooks with nbgrader's generate_assignment."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import nbformat
+from traitlets.config import Config
+from traitlets.config.loader import PyFileConfigLoader
+
+from autograder.nb.course import (
+    ROOT,
+    Assignment,
+    assignments,
+    ensure_tools_on_path,
+    fast_gradebook,
+)
+
+
+def load_config(root: Path = ROOT) -> Config:
+    """The course's nbgrader configuration (``course/nbgrader_config.py``)."""
+    return PyFileConfigLoader("nbgrader_config.py", path=str(root / "course")).load_config()
+
+
+class ReleaseError(RuntimeError):
+    """nbgrader could not generate an assignment; the message carries its log."""
+
+
+def generate(*, root: Path = ROOT, out_dir: Path | None = None, db_url: str | None = None,
+             names: list[str] | None = None) -> list[Path]:
+    """Write the release of each assignment (all by default) into ``out_dir`` (``notebooks/``).
+
+    ``db_url`` defaults to a throw-away gradebook, so building a release never touches
+    the instructor's; ``dlf grade`` registers assignments in the real one.
+    """
+    ensure_tools_on_path()
+    fast_gradebook()
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+
+    chosen = [a for a in assignments(root) if names is None or a.name in names]
+    if names is not None and len(chosen) != len(names):
+        known = ", ".join(a.name for a in assignments(root))
+        missing = set(names) - {a.name for a in chosen}
+        raise ValueError(f"no source notebook for {sorted(missing)}; known assignments: {known}")
+    out_dir = (out_dir or root / "notebooks").resolve()
+    written: list[Path] = []
+    with tempfile.TemporaryDirectory(prefix="dlf-release-") as tmp:
+        config = load_config(root)
+        config.CourseDirectory.release_directory = str(Path(tmp) / "release")
+        config.CourseDirectory.db_url = db_url or f"sqlite:///{Path(tmp) / 'gradebook.db'}"
+        coursedir = CourseDirectory(config=config)
+        api = NbGraderAPI(coursedir, config=config)
+        for assignment in chosen:
+            result = api.generate_assignment(assignment.name, force=True, create=True)
+            if not result.get("success"):
+                raise ReleaseError(f"nbgrader could not generate {assignment.name}:\n"
+                                   f"{result.get('error') or result.get('log')}")
+            built = Path(tmp) / "release" / assignment.name
+            target = out_dir / assignment.name
+            if target.exists():
+                shutil.rmtree(target)
+            shutil.copytree(built, target)
+            for nb_path in target.glob("*.ipynb"):
+                _normalise(nb_path)
+                written.append(nb_path)
+    return written
+
+
+def _normalise(path: Path) -> None:
+    """Stable bytes: no outputs, no execution counts, the same JSON layout every time."""
+    nb = nbformat.read(str(path), as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+    nbformat.write(nb, str(path))
+
+
+def stale(root: Path = ROOT) -> list[str]:
+    """Assignments whose committed release differs from what ``generate`` produces now."""
+    with tempfile.TemporaryDirectory(prefix="dlf-release-check-") as tmp:
+        generate(root=root, out_dir=Path(tmp))
+        out = []
+        for assignment in assignments(root):
+            fresh = Path(tmp) / assignment.name / f"{assignment.name}.ipynb"
+            if not assignment.release.exists() or (
+                    assignment.release.read_bytes() != fresh.read_bytes()):
+                out.append(assignment.name)
+        return out
+
+
+def source_assignment(name: str, root: Path = ROOT) -> Assignment:
+    return Assignment(name, root)
