@@ -22,17 +22,17 @@ def _cmd_pipeline(args: argparse.Namespace) -> int:
 
     report = run_pipeline(names=args.assignment or None)
     print(f"release regenerated in notebooks/ ({len(report.release_paths)} notebooks)")
-    print(f"{'assignment':28} {'solution':>12} {'blank':>10} {'seconds':>8}")
+    print(f"{'assignment':28} {'solution':>12} {'blank':>10}")
     for row in report.rows:
         s, b = row.solution, row.blank
         flag = "" if row.ok else "   <-- expected full marks and zero"
-        print(f"{row.assignment:28} {s.score:5g}/{s.max_score:<6g} {b.score:4g}/{b.max_score:<5g}"
-              f" {row.seconds:8.1f}{flag}")
+        print(f"{row.assignment:28} {s.score:5g}/{s.max_score:<6g} {b.score:4g}/{b.max_score:<5g}{flag}")
         for problem in s.problems:
             print(f"    solution: {problem}")
         for item in s.items:
             if item.points is not None and item.points < item.max_points:
                 print(f"    {item.grade_id}: " + "; ".join(item.messages)[:400])
+    print(f"graded {2 * len(report.rows)} notebooks in {report.seconds:.1f} s")
     return 0 if report.ok else 1
 
 

@@ -10,7 +10,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.grading import NotebookResult, grade_notebook
+from autograder.grading import NotebookResult
+from autograder.grading.batch import Job, grade_many
 from autograder.nb import release
 from autograder.nb.course import ROOT, assignments
 from autograder.progress import progress
@@ -21,7 +22,6 @@ class PipelineRow:
     assignment: str
     solution: NotebookResult
     blank: NotebookResult
-    seconds: float
 
     @property
     def ok(self) -> bool:
@@ -33,19 +33,28 @@ class PipelineRow:
 class PipelineReport:
     rows: list[PipelineRow]
     release_paths: list[Path]
+    seconds: float
 
     @property
     def ok(self) -> bool:
         return all(r.ok for r in self.rows)
 
 
-def run_pipeline(*, root: Path = ROOT, names: list[str] | None = None) -> PipelineReport:
+def run_pipeline(*, root: Path = ROOT, names: list[str] | None = None,
+                 workers: int | None = None) -> PipelineReport:
     paths = release.generate(root=root, names=names)
     chosen = [a for a in assignments(root) if names is None or a.name in names]
-    rows = []
-    for a in progress(chosen, total=len(chosen), label="executing notebooks"):
-        t0 = time.monotonic()
-        solution = grade_notebook(a.source, a.source, student="solution")
-        blank = grade_notebook(a.source, a.release, student="blank release")
-        rows.append(PipelineRow(a.name, solution, blank, time.monotonic() - t0))
-    return PipelineReport(rows, paths)
+    jobs = [Job(a.source, path, who) for a in chosen
+            for path, who in ((a.source, "solution"), (a.release, "blank release"))]
+    bar = progress(range(len(jobs)), total=len(jobs), label="executing notebooks")
+    next(bar)
+    t0 = time.monotonic()
+
+    def tick(job: Job, result: NotebookResult) -> None:
+        next(bar, None)
+
+    results = grade_many(jobs, workers=workers, on_done=tick)
+    next(bar, None)
+    seconds = time.monotonic() - t0
+    rows = [PipelineRow(a.name, results[2 * i], results[2 * i + 1]) for i, a in enumerate(chosen)]
+    return PipelineReport(rows, paths, seconds)

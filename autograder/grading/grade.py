@@ -114,8 +114,12 @@ def _score_cell(src_cell: NotebookNode, run: Execution) -> ItemResult:
         found = [r for r in records if r["id"] == check_id and r["hidden"] == hidden]
         if len(found) < count:
             passed = False
-            why = (f" ({_last_line(error)})" if error else
-                   " (the kernel had stopped)" if run.fatal else "")
+            if error and error.startswith("CheckFailed"):
+                why = ": an earlier check in this cell failed"
+            elif error:
+                why = f" ({_last_line(error)})"
+            else:
+                why = " (the kernel had stopped)" if run.fatal else ""
             messages.append(f"{check_id}: the check did not run{why}")
             continue
         spec = registry.get(check_id)

@@ -163,7 +163,7 @@ def test_channel_refuses_object_arrays_and_unknown_records() -> None:
 
 
 def test_unknown_check_id_lists_the_known_ones() -> None:
-    with pytest.raises(KeyError, match="99.count"):
+    with pytest.raises(KeyError, match=r"99\.count"):
         registry.get("99.nope")
     with pytest.raises(ValueError, match="looks like"):
         registry.get("nodot")

@@ -1,0 +1,45 @@
+"""Grade many notebooks at once, one worker process per core by default."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+from autograder.grading.grade import NotebookResult, grade_notebook
+
+
+@dataclass(frozen=True)
+class Job:
+    source: Path
+    submission: Path
+    student: str
+
+
+def _run(job: Job) -> NotebookResult:
+    return grade_notebook(job.source, job.submission, student=job.student)
+
+
+def grade_many(jobs: Sequence[Job], *, workers: int | None = None,
+               on_done: Callable[[Job, NotebookResult], None] | None = None) -> list[NotebookResult]:
+    """Results in the order of ``jobs``; ``on_done`` is called as each one finishes."""
+    workers = max(1, workers or os.cpu_count() or 1)
+    results: dict[int, NotebookResult] = {}
+    if workers == 1 or len(jobs) <= 1:
+        for i, job in enumerate(jobs):
+            results[i] = _run(job)
+            if on_done:
+                on_done(job, results[i])
+        return [results[i] for i in range(len(jobs))]
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        futures = {pool.submit(_run, job): i for i, job in enumerate(jobs)}
+        for fut in as_completed(futures):
+            i = futures[fut]
+            results[i] = fut.result()
+            if on_done:
+                on_done(jobs[i], results[i])
+    return [results[i] for i in range(len(jobs))]

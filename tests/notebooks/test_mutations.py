@@ -1,0 +1,55 @@
+"""Mutation catalogues: every plausible wrong answer loses points, every correct variant keeps them.
+
+The checks run in-process against the answer cells; no notebook is re-executed per mutant.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from autograder.nb.course import assignments
+from tests.notebooks.harness import InProcessNotebook, Variant, catalogue
+
+ASSIGNMENTS = assignments()
+_notebooks: dict[str, InProcessNotebook] = {}
+
+
+def _nb(name: str) -> InProcessNotebook:
+    if name not in _notebooks:
+        _notebooks[name] = InProcessNotebook(next(a for a in ASSIGNMENTS if a.name == name))
+    return _notebooks[name]
+
+
+MUTANTS = [(a.name, v) for a in ASSIGNMENTS for v in catalogue("mutants", a)]
+ALTERNATIVES = [(a.name, v) for a in ASSIGNMENTS for v in catalogue("alternatives", a)]
+
+
+@pytest.mark.parametrize("name", [a.name for a in ASSIGNMENTS])
+def test_the_solution_answer_cells_alone_earn_full_marks(name: str) -> None:
+    score = _nb(name).score()
+    assert score.points == score.max_points, score.failures
+
+
+@pytest.mark.parametrize("name", [a.name for a in ASSIGNMENTS])
+def test_every_answer_cell_has_five_mutants_and_an_alternative(name: str) -> None:
+    nb = _nb(name)
+    assignment = nb.assignment
+    mutants = catalogue("mutants", assignment)
+    for cell in nb.answers:
+        count = sum(1 for m in mutants if m.cell == cell)
+        assert count >= 5, f"answer cell {cell!r} has {count} mutants; at least five are needed"
+    assert catalogue("alternatives", assignment), "no correct alternatives"
+
+
+@pytest.mark.parametrize(("name", "variant"), MUTANTS,
+                         ids=[f"{n}:{v.cell}:{v.name}" for n, v in MUTANTS])
+def test_mutant_loses_points(name: str, variant: Variant) -> None:
+    score = _nb(name).score(variant, stop_at_first_failure=True)
+    assert score.points < score.max_points, f"mutant {variant.name!r} keeps full marks"
+
+
+@pytest.mark.parametrize(("name", "variant"), ALTERNATIVES,
+                         ids=[f"{n}:{v.cell}:{v.name}" for n, v in ALTERNATIVES])
+def test_correct_alternative_keeps_full_marks(name: str, variant: Variant) -> None:
+    score = _nb(name).score(variant)
+    assert score.points == score.max_points, score.failures
