@@ -12,8 +12,10 @@ from nbformat import NotebookNode
 
 from autograder.checks import registry
 from autograder.grading.assemble import assemble
-from autograder.grading.execute import Execution, execute
-from autograder.nb.course import check_calls, is_test, is_written, nbgrader_meta
+from autograder.nb.course import ROOT, check_calls, is_test, is_written, nbgrader_meta
+from autograder.sandbox.executor import Execution, execute
+from autograder.sandbox.isolate import private_paths
+from autograder.sandbox.limits import Limits
 
 
 @dataclass
@@ -53,7 +55,7 @@ class NotebookResult:
 
 
 def grade_notebook(source: Path, submission: Path, *, student: str = "student",
-                   cell_timeout: float = 60.0) -> NotebookResult:
+                   limits: Limits | None = None, hide: list[Path] | None = None) -> NotebookResult:
     """Run ``submission`` with the tests of ``source`` and score it from the observed values."""
     src = nbformat.read(str(source), as_version=4)
     assignment = source.parent.name
@@ -70,7 +72,8 @@ def grade_notebook(source: Path, submission: Path, *, student: str = "student",
         for extra in submission.parent.iterdir():
             if extra.is_file() and extra.suffix != ".ipynb":
                 shutil.copy(extra, work / extra.name)
-        run = execute(to_run, workdir=work, cell_timeout=cell_timeout)
+        hidden = [*private_paths(ROOT), *(hide or []), submission.parent.resolve()]
+        run = execute(to_run, workdir=work, limits=limits or Limits(), hide=hidden)
     if run.fatal:
         problems.append(run.fatal)
     items = [_score_cell(cell, run) for cell in _graded_cells(src)]

@@ -1,0 +1,1 @@
+"""Run untrusted notebooks: a forked, isolated process per notebook, started from a warm worker."""
