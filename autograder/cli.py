@@ -5,8 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from autograder import __version__
+
+if TYPE_CHECKING:
+    from autograder.instructor.workspace import Workspace
+    from autograder.sandbox.limits import Limits
 
 
 def _cmd_release(args: argparse.Namespace) -> int:
@@ -17,23 +22,86 @@ def _cmd_release(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_pipeline(args: argparse.Namespace) -> int:
-    from autograder.pipeline import run_pipeline
+def _workspace(args: argparse.Namespace) -> Workspace:
+    from autograder.instructor.workspace import Workspace
 
-    report = run_pipeline(names=args.assignment or None)
-    print(f"release regenerated in notebooks/ ({len(report.release_paths)} notebooks)")
-    print(f"{'assignment':28} {'solution':>12} {'blank':>10}")
-    for row in report.rows:
-        s, b = row.solution, row.blank
-        flag = "" if row.ok else "   <-- expected full marks and zero"
-        print(f"{row.assignment:28} {s.score:5g}/{s.max_score:<6g} {b.score:4g}/{b.max_score:<5g}{flag}")
-        for problem in s.problems:
-            print(f"    solution: {problem}")
-        for item in s.items:
-            if item.points is not None and item.points < item.max_points:
-                print(f"    {item.grade_id}: " + "; ".join(item.messages)[:400])
-    print(f"graded {2 * len(report.rows)} notebooks in {report.seconds:.1f} s")
-    return 0 if report.ok else 1
+    return Workspace(Path(args.workspace).resolve())
+
+
+def _limits(args: argparse.Namespace) -> Limits:
+    from autograder.sandbox.limits import Limits
+
+    return Limits(cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout,
+                  memory_bytes=args.memory_mb * 1024**2)
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from autograder.instructor.importing import import_submissions
+
+    summary = import_submissions(_workspace(args), Path(args.source), assignment=args.assignment)
+    print(summary.render())
+    return 0
+
+
+def _cmd_grade(args: argparse.Namespace) -> int:
+    from autograder.instructor.grade_all import grade_workspace
+
+    ws = _workspace(args)
+    summary = grade_workspace(ws, assignments=args.assignment or None, workers=args.workers,
+                              limits=_limits(args), force=args.force)
+    print(f"graded {summary.graded} submissions, reused {summary.reused} unchanged results, "
+          f"in {summary.seconds:.1f} s")
+    print(f"gradebook: {ws.gradebook}")
+    return 0
+
+
+def _cmd_feedback(args: argparse.Namespace) -> int:
+    from autograder.instructor.feedback import write_feedback
+    from autograder.instructor.grade_all import load_results
+
+    ws = _workspace(args)
+    paths = write_feedback(ws, load_results(ws))
+    print(f"wrote {len(paths)} feedback pages under {ws.feedback}")
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from autograder.instructor.export import export_csv
+    from autograder.instructor.grade_all import load_results
+
+    ws = _workspace(args)
+    print(f"wrote {export_csv(ws, load_results(ws))}")
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from autograder.instructor.grade_all import load_results
+    from autograder.instructor.report import write_report
+
+    ws = _workspace(args)
+    print(f"wrote {write_report(ws, load_results(ws))}")
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from autograder.instructor.demo import run_demo
+
+    outcome = run_demo(_workspace(args), n_students=args.students,
+                       names=args.assignment or None, workers=args.workers, limits=_limits(args))
+    print(outcome.render())
+    return 0
+
+
+def _cmd_pipeline(args: argparse.Namespace) -> int:
+    from autograder.instructor.demo import run_demo
+    from autograder.nb.release import generate
+
+    paths = generate()
+    print(f"release regenerated: {len(paths)} notebooks in notebooks/")
+    outcome = run_demo(_workspace(args), n_students=args.students,
+                       names=args.assignment or None, workers=args.workers, limits=_limits(args))
+    print(outcome.render())
+    return 0 if outcome.ok else 1
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -54,10 +122,44 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("assignment", nargs="*", help="assignment names (default: all)")
     p.set_defaults(func=_cmd_release)
 
-    p = sub.add_parser("pipeline", help="the main job: build the release and grade every solution "
-                       "(full marks) and blank release (zero)")
+    def grading_options(p: argparse.ArgumentParser, workspace: str) -> None:
+        p.add_argument("--workspace", default=workspace,
+                       help=f"the class's folder: submitted/, autograded/, gradebook.db (default {workspace})")
+        p.add_argument("--workers", type=int, default=None, help="parallel notebooks (default: one per core)")
+        p.add_argument("--cell-timeout", type=float, default=30.0, help="seconds per cell (default 30)")
+        p.add_argument("--notebook-timeout", type=float, default=180.0,
+                       help="seconds per notebook (default 180)")
+        p.add_argument("--memory-mb", type=int, default=2048, help="memory per notebook (default 2048)")
+
+    p = sub.add_parser("import", help="import submissions: nbgrader's submitted/<student>/<assignment>/ "
+                       "folders or an LMS zip export")
+    p.add_argument("source", help="a folder or a .zip file")
+    p.add_argument("--workspace", default="course", help="where to import to (default course)")
+    p.add_argument("--assignment", default=None,
+                   help="the assignment, when the file names do not say which it is")
+    p.set_defaults(func=_cmd_import)
+
+    p = sub.add_parser("grade", help="grade every submission in the workspace (resumes; skips unchanged)")
     p.add_argument("assignment", nargs="*", help="assignment names (default: all)")
-    p.set_defaults(func=_cmd_pipeline)
+    p.add_argument("--force", action="store_true", help="grade again even when nothing changed")
+    grading_options(p, "course")
+    p.set_defaults(func=_cmd_grade)
+
+    for name, func, text in (("feedback", _cmd_feedback, "write per-student HTML feedback"),
+                             ("export", _cmd_export, "write grades.csv, one column per graded item"),
+                             ("report", _cmd_report, "write the class report (plots, common mistakes)")):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("--workspace", default="course", help="the class's folder (default course)")
+        p.set_defaults(func=func)
+
+    for name, func, text in (
+            ("demo", _cmd_demo, "generate the sample class and run grade, feedback, export and report"),
+            ("pipeline", _cmd_pipeline, "the main job: rebuild the release, then the demo on the sample class")):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("assignment", nargs="*", help="assignment names (default: all)")
+        p.add_argument("--students", type=int, default=42, help="students in the sample class (default 42)")
+        grading_options(p, "out/demo")
+        p.set_defaults(func=func)
 
     p = sub.add_parser("check", help="run the visible checks of one notebook and summarise them")
     p.add_argument("path", help="a notebook, e.g. notebooks/01_unit_to_network/01_unit_to_network.ipynb")

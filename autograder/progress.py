@@ -4,28 +4,33 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterable, Iterator
-from typing import TypeVar
-
-T = TypeVar("T")
 
 
-def progress(items: Iterable[T], *, total: int, label: str) -> Iterator[T]:
-    start = time.monotonic()
-    stream = sys.stderr
-    for done, item in enumerate(items):
-        _draw(stream, label, done, total, start)
-        yield item
-    _draw(stream, label, total, total, start)
-    stream.write("\n")
+class ProgressBar:
+    def __init__(self, *, total: int, label: str, enabled: bool = True, width: int = 30) -> None:
+        self.total, self.label, self.enabled, self.width = total, label, enabled, width
+        self.done = 0
+        self.start = time.monotonic()
+        self._draw()
 
+    def advance(self, n: int = 1) -> None:
+        self.done += n
+        self._draw()
 
-def _draw(stream: object, label: str, done: int, total: int, start: float) -> None:
-    width = 30
-    frac = done / total if total else 1.0
-    elapsed = time.monotonic() - start
-    eta = elapsed / done * (total - done) if done else 0.0
-    bar = "#" * int(width * frac) + "-" * (width - int(width * frac))
-    text = f"\r{label} [{bar}] {done}/{total} elapsed {elapsed:5.1f}s eta {eta:5.1f}s"
-    stream.write(text)  # type: ignore[attr-defined]
-    stream.flush()  # type: ignore[attr-defined]
+    def close(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+    def _draw(self) -> None:
+        if not self.enabled:
+            return
+        frac = self.done / self.total if self.total else 1.0
+        elapsed = time.monotonic() - self.start
+        eta = elapsed / self.done * (self.total - self.done) if self.done else float("nan")
+        filled = int(self.width * frac)
+        bar = "#" * filled + "-" * (self.width - filled)
+        eta_text = f"{eta:5.0f}s" if eta == eta else "    ?"
+        sys.stderr.write(f"\r{self.label} [{bar}] {self.done}/{self.total} "
+                         f"elapsed {elapsed:5.0f}s eta {eta_text}")
+        sys.stderr.flush()

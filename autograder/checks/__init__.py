@@ -20,7 +20,7 @@ _channel = Channel(os.environ.get(ENV))
 _print = print
 
 
-def check(check_id: str, answer: Any, *, hidden: bool = False) -> Verdict:
+def check(check_id: str, answer: Any, *, hidden: bool = False) -> None:
     """Check ``answer`` with the check ``check_id``; raise ``CheckFailed`` if it is wrong."""
     spec = registry.get(check_id)
     observations = spec.observe(answer, hidden=hidden)
@@ -29,7 +29,6 @@ def check(check_id: str, answer: Any, *, hidden: bool = False) -> Verdict:
     _print(verdict.report())
     if not verdict.passed:
         raise CheckFailed(verdict.report()) from None
-    return verdict
 
 
 __all__ = ["CheckFailed", "Verdict", "check"]

@@ -24,7 +24,7 @@ _dumps = json.dumps
 def encode(value: Any) -> Any:
     if isinstance(value, numpy.ndarray):
         buf = io.BytesIO()
-        numpy.save(buf, numpy.ascontiguousarray(value), allow_pickle=False)
+        numpy.save(buf, numpy.asarray(value, order="C"), allow_pickle=False)
         return {"npy": base64.b64encode(buf.getvalue()).decode("ascii")}
     if isinstance(value, tuple):
         return {"tuple": [encode(v) for v in value]}

@@ -14,6 +14,7 @@ student's process:
 from __future__ import annotations
 
 import copy
+import math
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -192,7 +193,11 @@ class FunctionCheck:
                 if not values_match(g, e, self.tol):
                     part = self._difference(g, e)
                     return f"output {j} of the tuple: {part}"
-        return f"expected {fmt(expected)}, got {fmt(got)}"
+        text = f"expected {fmt(expected)}, got {fmt(got)}"
+        if isinstance(got, float) and isinstance(expected, float) and not math.isfinite(got) \
+                and math.isfinite(expected):
+            text += " (an overflow or a log of 0: use the numerically stable form)"
+        return text
 
     def _which_mistakes(self, got: Any, expected: Any, case: Case) -> list[tuple[str, str]]:
         candidates = []

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.grading.grade import NotebookResult, grade_notebook
+from autograder.sandbox.limits import Limits
 
 
 @dataclass(frozen=True)
@@ -17,10 +18,13 @@ class Job:
     source: Path
     submission: Path
     student: str
+    limits: Limits | None = None
+    hide: tuple[Path, ...] = ()
 
 
 def _run(job: Job) -> NotebookResult:
-    return grade_notebook(job.source, job.submission, student=job.student)
+    return grade_notebook(job.source, job.submission, student=job.student, limits=job.limits,
+                          hide=list(job.hide))
 
 
 def grade_many(jobs: Sequence[Job], *, workers: int | None = None,

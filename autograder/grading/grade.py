@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import nbformat
 from nbformat import NotebookNode
@@ -41,6 +42,8 @@ class NotebookResult:
     items: list[ItemResult]
     problems: list[str] = field(default_factory=list)
     notebook: NotebookNode | None = None
+    seconds: float = 0.0
+    isolation: list[str] = field(default_factory=list)
 
     @property
     def score(self) -> float:
@@ -52,6 +55,22 @@ class NotebookResult:
 
     def item(self, grade_id: str) -> ItemResult:
         return next(i for i in self.items if i.grade_id == grade_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything but the executed notebook, as plain JSON-able data."""
+        return {
+            "assignment": self.assignment, "student": self.student,
+            "score": self.score, "max_score": self.max_score,
+            "problems": self.problems, "seconds": round(self.seconds, 3),
+            "isolation": self.isolation,
+            "items": [asdict(i) for i in self.items],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> NotebookResult:
+        items = [ItemResult(**i) for i in data["items"]]
+        return cls(data["assignment"], data["student"], items, list(data["problems"]), None,
+                   float(data.get("seconds", 0.0)), list(data.get("isolation", [])))
 
 
 def grade_notebook(source: Path, submission: Path, *, student: str = "student",
@@ -76,8 +95,12 @@ def grade_notebook(source: Path, submission: Path, *, student: str = "student",
         run = execute(to_run, workdir=work, limits=limits or Limits(), hide=hidden)
     if run.fatal:
         problems.append(run.fatal)
+    for index, error in sorted(run.errors.items()):
+        if error.startswith("CellTimeout"):
+            problems.append(f"cell {index + 1}: {error.partition(': ')[2]}")
     items = [_score_cell(cell, run) for cell in _graded_cells(src)]
-    return NotebookResult(assignment, student, items, problems, run.notebook)
+    return NotebookResult(assignment, student, items, problems, run.notebook, run.seconds,
+                          run.isolation)
 
 
 def _graded_cells(src: NotebookNode) -> list[NotebookNode]:

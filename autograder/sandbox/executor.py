@@ -78,7 +78,8 @@ def execute(nb: NotebookNode, *, workdir: Path, limits: Limits | None = None,
     for index, cell in enumerate(nb.cells):
         if cell.cell_type == "code" and index in run.errors:
             ename, _, evalue = run.errors[index].partition(": ")
-            cell.outputs = [nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=[])]
+            cell.outputs = [*cell.get("outputs", []),
+                            nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=[])]
     return run
 
 

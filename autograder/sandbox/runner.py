@@ -37,6 +37,18 @@ def prepare_shell() -> None:
         config = Config()
         config.HistoryManager.enabled = False
         _shell = InteractiveShell(config=config)
+        _shell.showtraceback = _short_traceback  # IPython's rich tracebacks cost ~0.1 s each
+
+
+def _short_traceback(*args: Any, **kwargs: Any) -> None:
+    import traceback
+
+    etype, value, tb = sys.exc_info()
+    if etype is None:
+        return
+    frames = traceback.extract_tb(tb)[-3:]
+    lines = [f"  line {f.lineno}: {(f.line or '').strip()}" for f in frames if f.filename.startswith("<")]
+    sys.stderr.write("\n".join([*lines, *traceback.format_exception_only(etype, value)]))
 
 
 def run_cells(sources: list[tuple[int, str]], *, events_fd: int, output_fd: int,
@@ -47,8 +59,8 @@ def run_cells(sources: list[tuple[int, str]], *, events_fd: int, output_fd: int,
     os.dup2(output_fd, 2)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
-    sys.stdout = os.fdopen(1, "w", buffering=1, closefd=False)
-    sys.stderr = os.fdopen(2, "w", buffering=1, closefd=False)
+    sys.stdout = os.fdopen(1, "w", buffering=1 << 16, closefd=False)
+    sys.stderr = os.fdopen(2, "w", buffering=1 << 16, closefd=False)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 
     def on_alarm(signum: int, frame: Any) -> None:

@@ -76,6 +76,11 @@ def unit_reference(x: Any, w: Any, b: float, g: Callable[[Any], Array]) -> Array
     return g(np.asarray(x) @ np.asarray(w) + b)
 
 
+def _unit_probe(answer: Any, case: Case) -> Array:
+    # At least 1-D: a 0-d result does not survive the grader's channel, which sends arrays >= 1-D.
+    return np.atleast_1d(np.asarray(answer(*case.args, **case.kwargs)))
+
+
 def _unit_cases(rng: np.random.Generator) -> list[Case]:
     return [
         Case((_arr([[1.0, 0.0], [0.0, 1.0], [2.0, 2.0]]), _arr([0.5, -1.0]), 0.25, IDENTITY),
@@ -112,6 +117,7 @@ UNIT = FunctionCheck(
     reference=unit_reference,
     cases=_unit_cases,
     hidden_cases=_unit_hidden,
+    probe=_unit_probe,
     tol=FLOAT32_TOL,
     mistakes=(
         Mistake("the bias left out", "z is w·x plus b: add the bias before applying g",

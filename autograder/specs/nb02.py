@@ -66,9 +66,6 @@ def stable_call(answer: Any, case: Case) -> Any:
         raise FloatingPointError(f"unstable: {exc}; {_UNSTABLE_HINT}") from None
 
 
-# ---- references for the notebook's own tools ------------------------------------------
-
-
 def numerical_derivative_reference(f: Callable[[Any], Any], z: Any, eps: float = 1e-5) -> Array:
     """g′(z) ≈ (f(z + ε) − f(z − ε)) / 2ε, elementwise. z: any shape; returns z's shape."""
     z = np.asarray(z, dtype=np.float64)
@@ -80,8 +77,6 @@ def dead_fraction_reference(activations: Any) -> float:
     a = np.asarray(activations)
     return float(np.mean(np.all(a <= 0, axis=0)))
 
-
-# ---- shared case makers -----------------------------------------------------------------
 
 _AROUND_ZERO = ("five points around 0, including the kink z = 0", [-2.0, -0.5, 0.0, 0.5, 2.0])
 _TAILS = ("large |z|: the flat tails", [-30.0, -8.0, 8.0, 30.0])
@@ -119,10 +114,10 @@ def _unary_hidden(rng: np.random.Generator) -> list[Case]:
     return cases
 
 
-def _alpha_cases(name: str, default: float) -> Callable[[np.random.Generator], list[Case]]:
+def _alpha_cases(default: float) -> Callable[[np.random.Generator], list[Case]]:
     def make(rng: np.random.Generator) -> list[Case]:
         return [
-            Case((_arr(_AROUND_ZERO[1]),), f"{_AROUND_ZERO[0]}, default {name}={default}"),
+            Case((_arr(_AROUND_ZERO[1]),), f"{_AROUND_ZERO[0]}, default alpha={default}"),
             Case((_batch(rng),), "a (2, 3) batch, alpha=0.2", {"alpha": 0.2}),
             Case((_arr([-30.0, -3.0, -0.1, 0.0, 0.1, 3.0]),), "alpha=0.5, both sides and 0",
                  {"alpha": 0.5}),
@@ -290,9 +285,6 @@ def _dead_hidden(rng: np.random.Generator) -> list[Case]:
     return cases
 
 
-# ---- mistakes ---------------------------------------------------------------------------
-
-
 def _naive_sigmoid(z: Any) -> Array:
     return 1.0 / (1.0 + np.exp(-np.asarray(z)))
 
@@ -306,6 +298,11 @@ def _softmax_whole(z: Any, axis: int = -1) -> Array:
     z = np.asarray(z, dtype=np.float64)
     e = np.exp(z - z.max())
     return e / e.sum()
+
+
+def _softmax_no_exp(z: Any, axis: int = -1) -> Array:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.asarray(z) / np.sum(z, axis=axis, keepdims=True)
 
 
 def _maxout_strided(z: Any, pieces: int) -> Array:
@@ -333,8 +330,6 @@ _OUTPUT_NOT_INPUT = ("the derivative takes the input z, not the output; evaluate
                      "formula at z itself")
 _FUNCTION_NOT_DERIVATIVE = "you returned g(z); the exercise asks for g′(z)"
 
-
-# ---- the checks -------------------------------------------------------------------------
 
 NUMERICAL_DERIVATIVE = FunctionCheck(
     id="02.numerical_derivative",
@@ -434,7 +429,7 @@ def _leaky_pos(z: Any, alpha: float = 0.01) -> Array:
 
 LEAKY_RELU = FunctionCheck(
     id="02.leaky_relu", title="leaky_relu(z, alpha)", reference=A.leaky_relu,
-    cases=_alpha_cases("alpha", 0.01), hidden_cases=_alpha_hidden, tol=FLOAT32_TOL,
+    cases=_alpha_cases(0.01), hidden_cases=_alpha_hidden, tol=FLOAT32_TOL,
     mistakes=(
         Mistake("leaky slope applied to positives", _SLOPE_ON_POSITIVES, _leaky_pos),
         Mistake("alpha ignored", "use the alpha you are given (0.01 is only the default)",
@@ -446,7 +441,7 @@ LEAKY_RELU = FunctionCheck(
 
 LEAKY_RELU_GRAD = FunctionCheck(
     id="02.leaky_relu_grad", title="leaky_relu_grad(z, alpha)", reference=A.leaky_relu_grad,
-    cases=_alpha_cases("alpha", 0.01), hidden_cases=_alpha_hidden, tol=FLOAT32_TOL,
+    cases=_alpha_cases(0.01), hidden_cases=_alpha_hidden, tol=FLOAT32_TOL,
     mistakes=(
         Mistake("leaky slope applied to positives", "g′ is 1 for z > 0 and α otherwise",
                 lambda z, alpha=0.01: np.where(np.asarray(z) > 0, alpha, 1.0)),
@@ -498,7 +493,7 @@ PRELU_GRAD_SLOPE = FunctionCheck(
 
 ELU = FunctionCheck(
     id="02.elu", title="elu(z, alpha)", reference=A.elu,
-    cases=_alpha_cases("alpha", 1.0), hidden_cases=_alpha_hidden, tol=FLOAT32_TOL,
+    cases=_alpha_cases(1.0), hidden_cases=_alpha_hidden, tol=FLOAT32_TOL,
     mistakes=(
         Mistake("αe^z − 1", "the −1 is inside the parentheses: α(e^z − 1)",
                 lambda z, alpha=1.0: np.where(np.asarray(z) > 0, z, alpha * np.exp(
@@ -513,7 +508,7 @@ ELU = FunctionCheck(
 
 ELU_GRAD = FunctionCheck(
     id="02.elu_grad", title="elu_grad(z, alpha)", reference=A.elu_grad,
-    cases=_alpha_cases("alpha", 1.0), hidden_cases=_alpha_hidden, tol=FLOAT32_TOL,
+    cases=_alpha_cases(1.0), hidden_cases=_alpha_hidden, tol=FLOAT32_TOL,
     mistakes=(
         Mistake("α left out", "d/dz α(e^z − 1) = αe^z",
                 lambda z, alpha=1.0: A.elu_grad(z, 1.0)),
@@ -563,7 +558,7 @@ SOFTMAX = FunctionCheck(
         Mistake("normalised over the whole array", "sum along `axis` with keepdims=True, "
                 "not over every entry", _softmax_whole),
         Mistake("no exponential", "softmax divides e^(z_i) by Σ e^(z_j), not z_i by Σ z_j",
-                lambda z, axis=-1: np.asarray(z) / np.sum(z, axis=axis, keepdims=True)),
+                _softmax_no_exp),
         Mistake("unstable", _UNSTABLE_HINT, _naive_softmax),
     ),
 )
@@ -630,7 +625,6 @@ DEAD_FRACTION = FunctionCheck(
     ),
 )
 
-# ---- numeric and choice answers -----------------------------------------------------------
 
 TANH_GRID = np.linspace(-5.0, 5.0, 101)
 SOFTMAX_SCORES = (1.5, 0.5, 3.0, 1.0, 1.5)
@@ -694,9 +688,9 @@ PRACTICE = ChoiceCheck(
     mistakes=(
         ("ab", "one true statement missed", "sigmoid is a poor hidden unit, but is it poor "
          "everywhere in a network?"),
-        ("abf", "maxout thought free", "count the weights of a maxout unit with K = 2 pieces"),
-        ("abce", "tanh overrated", "look again at the convergence curves and at what ReLU "
-         "gives that tanh does not"),
+        ("abef", "maxout thought free", "count the weights of a maxout unit with K = 2 pieces"),
+        ("abce", "tanh overrated", "tanh is zero-centred, but which weakness of the sigmoid "
+         "does it keep?"),
         ("abde", "sigmoid in hidden layers", "σ′ ≤ 0.25 at every layer: what did the 20-layer "
          "experiment show?"),
     ),

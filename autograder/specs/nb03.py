@@ -638,8 +638,12 @@ KAIMING = FunctionCheck(
 )
 
 
-def _orthogonal_probe(answer: Init, case: Case) -> tuple[float, float]:
-    """(max |G/gain² − I|, mean(W²)·max(D, M)/gain²), G = WᵀW for tall W, WWᵀ for wide W."""
+def _orthogonal_probe(answer: Init, case: Case) -> tuple[float, float, float]:
+    """(max |G/gain² − I|, mean(W²)·max(D, M)/gain², share of 40 draws with W[0, 0] > 0).
+
+    G = WᵀW for a tall W, WWᵀ for a wide one. The last statistic is about one half for a
+    uniformly (Haar) distributed Q; without the sign correction QR always gives W[0, 0] < 0.
+    """
     shape, seed, kwargs = _split(case)
     w = _draw(answer, shape, seed, kwargs)
     _require_rng(answer, seed, kwargs)
@@ -648,10 +652,21 @@ def _orthogonal_probe(answer: Init, case: Case) -> tuple[float, float]:
     gram = w.T @ w if d >= m else w @ w.T
     deviation = float(np.max(np.abs(gram / gain**2 - np.eye(min(d, m)))))
     scale = float(np.mean(w**2)) * max(d, m) / gain**2
-    return _snap(deviation, 0.0, 1e-8), _snap(scale, 1.0, 1e-8)
+    # 40 fair coin flips leave [0.1, 0.9] with probability about 2e-7.
+    positive = float(np.mean([_draw(answer, (5, 3), seed + 1000 + k, kwargs)[0, 0] > 0
+                              for k in range(40)]))
+    return _snap(deviation, 0.0, 1e-8), _snap(scale, 1.0, 1e-8), _snap(positive, 0.5, 0.4)
 
 
-ORTHOGONAL_STATS = "max |WᵀW/gain² − I| (WWᵀ when wide), mean(W²)·max(D, M)/gain²"
+ORTHOGONAL_STATS = ("max |WᵀW/gain² − I| (WWᵀ when wide), mean(W²)·max(D, M)/gain², "
+                    "share of W[0, 0] > 0 over 40 seeds")
+
+
+def _orthogonal_no_signs(shape: tuple[int, int], *, rng: np.random.Generator,
+                         gain: float = 1.0) -> Array:
+    d, m = shape
+    q, _ = np.linalg.qr(rng.normal(size=(max(d, m), min(d, m))))
+    return gain * (q.T if d < m else q)
 
 
 def _orthogonal_wrong_gain(shape: tuple[int, int], *, rng: np.random.Generator,
@@ -674,7 +689,7 @@ ORTHOGONAL = FunctionCheck(
                                                             (120, 7)),
                                          ({"gain": 0.5}, {}, {"gain": 3.0}, {}), seed=600),
     probe=_orthogonal_probe,
-    kind=("float", "float"),
+    kind=("float", "float", "float"),
     tol=Tolerance(rtol=0.0, atol=1e-6),
     mistakes=(
         Mistake("the gain ignored", "multiply Q by gain",
@@ -684,6 +699,9 @@ ORTHOGONAL = FunctionCheck(
         Mistake("a scaled Gaussian, not orthogonalised", "take Q from np.linalg.qr of a "
                 "Gaussian matrix", lambda shape, *, rng, gain=1.0:
                 gain * rng.normal(0, 1 / math.sqrt(max(shape)), size=shape)),
+        Mistake("the signs of Q not corrected", "multiply each column of Q by the sign of the "
+                "matching diagonal entry of R; without it W[0, 0] is always negative",
+                _orthogonal_no_signs),
     ),
 )
 
@@ -856,7 +874,8 @@ def _whiten_hidden(rng: np.random.Generator) -> list[Case]:
              "8-D", batch=3000),
         Case((_correlated(rng, 1000, (2.0, 0.4, 1.0), 1.0).astype(np.float32), 1e-5),
              "float32 data", batch=1000),
-        Case((_correlated(rng, 1000, (2.0, 0.5), 1.0), 1e-3), "eps = 1e-3", batch=1000),
+        Case((_correlated(rng, 2000, (2.0, 1.5), 1.0), 1e-3),
+             "eps = 1e-3, small next to both variances", batch=2000),
     ]
 
 

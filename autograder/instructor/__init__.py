@@ -1,0 +1,1 @@
+"""The instructor's pipeline: import submissions, grade, record, feed back, export, report."""
