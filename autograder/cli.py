@@ -122,11 +122,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("assignment", nargs="*", help="assignment names (default: all)")
     p.set_defaults(func=_cmd_release)
 
-    def grading_options(p: argparse.ArgumentParser, workspace: str) -> None:
+    def grading_options(p: argparse.ArgumentParser, workspace: str, cell_timeout: float = 30.0) -> None:
         p.add_argument("--workspace", default=workspace,
                        help=f"the class's folder: submitted/, autograded/, gradebook.db (default {workspace})")
         p.add_argument("--workers", type=int, default=None, help="parallel notebooks (default: one per core)")
-        p.add_argument("--cell-timeout", type=float, default=30.0, help="seconds per cell (default 30)")
+        p.add_argument("--cell-timeout", type=float, default=cell_timeout,
+                       help=f"seconds per cell (default {cell_timeout:g})")
         p.add_argument("--notebook-timeout", type=float, default=180.0,
                        help="seconds per notebook (default 180)")
         p.add_argument("--memory-mb", type=int, default=2048, help="memory per notebook (default 2048)")
@@ -158,7 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=text)
         p.add_argument("assignment", nargs="*", help="assignment names (default: all)")
         p.add_argument("--students", type=int, default=42, help="students in the sample class (default 42)")
-        grading_options(p, "out/demo")
+        grading_options(p, "out/demo", cell_timeout=10.0)
         p.set_defaults(func=func)
 
     p = sub.add_parser("check", help="run the visible checks of one notebook and summarise them")

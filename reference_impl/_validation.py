@@ -35,7 +35,8 @@ def as_float_array(x: Any, name: str, *, ndim: int | None = None) -> FloatArray:
     if ndim is not None and arr.ndim != ndim:
         raise ValueError(f"expected {name} with {ndim} dimension(s), got shape {arr.shape}")
     if np.isnan(arr).any():
-        raise ValueError(f"{name} contains NaN at index {tuple(np.argwhere(np.isnan(arr))[0])}")
+        index = tuple(int(i) for i in np.argwhere(np.isnan(arr))[0])
+        raise ValueError(f"{name} contains NaN at index {index}; remove or impute missing values")
     return arr
 
 

@@ -38,6 +38,9 @@ def grade_many(jobs: Sequence[Job], *, workers: int | None = None,
             if on_done:
                 on_done(job, results[i])
         return [results[i] for i in range(len(jobs))]
+    # Workers run side by side: one BLAS thread each keeps them from fighting over cores.
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
         futures = {pool.submit(_run, job): i for i, job in enumerate(jobs)}

@@ -81,7 +81,7 @@ def import_submissions(ws: Workspace, source: Path, *, assignment: str | None = 
     elif source.suffix.lower() == ".zip" and source.is_file():
         _from_zip(ws, source, known, assignment, summary)
     else:
-        raise ValueError(f"{source} is neither a folder nor a .zip file; give the folder that holds "
+        raise ValueError(f"{source} is neither a folder nor a zip file; give the folder that holds "
                          "<student>/<assignment>/ or the zip file your LMS exported")
     return summary
 

@@ -31,7 +31,8 @@ HOSTILE = {
     "patches-checks": ("import autograder.checks as c, numpy as np\nnp.allclose = lambda *a, **k: True\n"
                        "c.check = lambda *a, **k: None"),
     "kills-kernel": "import os\nos._exit(1)",
-    "reads-solutions": "import glob\nprint(glob.glob('/**/solutions/**/*.ipynb', recursive=True))",
+    "reads-solutions": ("import pathlib, autograder\nroot = pathlib.Path(autograder.__file__).parents[1]\n"
+                        "print([p.name for p in (root / 'solutions').rglob('*.ipynb')])"),
 }
 
 

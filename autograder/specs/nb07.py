@@ -17,6 +17,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache, partial
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -91,11 +92,7 @@ def _es_flawed(val_losses: Any, patience: int, *, flaw: str) -> tuple[int, int]:
         elif (epoch - best > patience) if flaw == "late" else (epoch - best >= patience):
             return (epoch, epoch) if flaw == "last" else (best, epoch)
     end = len(losses) - 1
-    if flaw == "last":
-        return end, end
-    if flaw == "global":
-        return int(np.argmin(losses)), end
-    return best, end
+    return (end, end) if flaw == "last" else (best, end)
 
 
 def _es_one_based(val_losses: Any, patience: int) -> tuple[int, int]:
@@ -215,8 +212,8 @@ class EarlyStoppingReference:
             self.best_epoch = self.epoch
             self.best_weights = [np.array(w, copy=True) for w in weights]
             return False
-        assert self.best_epoch is not None
-        return self.epoch - self.best_epoch >= self.patience
+        best = self.epoch if self.best_epoch is None else self.best_epoch
+        return self.epoch - best >= self.patience
 
     def restore(self, weights: Sequence[Array]) -> None:
         if self.best_weights is None:
@@ -249,12 +246,12 @@ class _EarlyStoppingFlawed(EarlyStoppingReference):
                 self.best_weights = [np.array(w, copy=True) for w in weights]
             if self.flaw != "previous":
                 return False
-        assert self.best_epoch is not None
+        best = self.epoch if self.best_epoch is None else self.best_epoch
         if self.flaw == "previous":
             return self.since >= self.patience
         if self.flaw == "late":
-            return self.epoch - self.best_epoch > self.patience
-        return self.epoch - self.best_epoch >= self.patience
+            return self.epoch - best > self.patience
+        return self.epoch - best >= self.patience
 
     def restore(self, weights: Sequence[Array]) -> None:
         if self.flaw == "rebind":
@@ -263,9 +260,22 @@ class _EarlyStoppingFlawed(EarlyStoppingReference):
         super().restore(weights)
 
 
+class _Run:
+    """What training leaves in the live arrays after each epoch; printed in one line."""
+
+    def __init__(self, values: list[list[Array]], note: str = "") -> None:
+        self.values = values
+        self.note = note
+
+    def __repr__(self) -> str:
+        shapes = ", ".join(str(a.shape) for a in self.values[0])
+        return f"<weights for {len(self.values)} epochs, arrays of shapes {shapes}{self.note}>"
+
+
 def _feed(cls: Any, case: Case) -> tuple[Any, list[Array], list[bool]]:
     """Train a fake model: the live arrays change in place, then ``update`` sees them."""
-    patience, losses, snapshots = case.args
+    patience, losses, run = case.args
+    snapshots = run.values
     live = [np.array(a, copy=True) for a in snapshots[0]]
     stopper = cls(patience)
     flags: list[bool] = []
@@ -304,9 +314,23 @@ def _probe_restore(cls: Any, case: Case) -> Array:
 
 
 def _snapshots(rng: np.random.Generator, n: int, shapes: Sequence[tuple[int, ...]],
-               dtype: Any = np.float64) -> list[list[Array]]:
-    """One set of parameter values per epoch: what training leaves in the live arrays."""
-    return [[np.round(rng.normal(size=s), 2).astype(dtype) for s in shapes] for _ in range(n)]
+               dtype: Any = np.float64) -> _Run:
+    """Random parameter values for each of n epochs."""
+    return _Run([[np.round(rng.normal(size=s), 2).astype(dtype) for s in shapes]
+                 for _ in range(n)])
+
+
+def _numbered(n: int, shapes: Sequence[tuple[int, ...]]) -> _Run:
+    """Readable values: at epoch e the entries are e.00, e.01, e.02, … across the arrays."""
+    values = []
+    for epoch in range(n):
+        start, arrays = 0, []
+        for shape in shapes:
+            size = math.prod(shape)
+            arrays.append(epoch + 0.01 * np.arange(start, start + size).reshape(shape))
+            start += size
+        values.append(arrays)
+    return _Run(values, "; at epoch e they hold e.00, e.01, …")
 
 
 def _stopper_cases(rng: np.random.Generator) -> list[Case]:
@@ -315,11 +339,11 @@ def _stopper_cases(rng: np.random.Generator) -> list[Case]:
     ties = [0.9, 0.9, 0.5]
     falling = [0.9, 0.7, 0.6, 0.5, 0.45]
     return [
-        Case((2, first, _snapshots(rng, len(first), shapes)),
+        Case((2, first, _numbered(len(first), shapes)),
              "patience 2, losses 1.0, 0.8, 0.7, 0.75, 0.72, …: best at epoch 2, stop at 4"),
-        Case((1, ties, _snapshots(rng, len(ties), shapes)),
+        Case((1, ties, _numbered(len(ties), shapes)),
              "patience 1, losses 0.9, 0.9, 0.5: the tie at epoch 1 is no improvement"),
-        Case((3, falling, _snapshots(rng, len(falling), shapes)),
+        Case((3, falling, _numbered(len(falling), shapes)),
              "patience 3, a loss that falls every epoch: never stop"),
     ]
 
@@ -459,7 +483,7 @@ def l2_penalty_reference(weights: Sequence[Any], lam: float) -> float:
 def _l2_cases(rng: np.random.Generator) -> list[Case]:
     return [
         Case(([np.array([[1.0, -2.0], [3.0, 0.0]])], 0.1), "one (2, 2) matrix, lam = 0.1"),
-        Case(([np.array([[1.0, 1.0], [1.0, 1.0]]), np.array([2.0, -2.0, 1.0])], 1.0),
+        Case(([np.array([[1.0, 2.0], [0.0, 1.0]]), np.array([2.0, -2.0, 1.0])], 1.0),
              "two arrays of different shapes, lam = 1"),
         Case(([np.array([3.0, 4.0])], 0.5), "one vector of norm 5, lam = 0.5"),
         Case(([np.array([1.0, 2.0]), np.array([[5.0]])], 0.0), "lam = 0"),
@@ -584,6 +608,11 @@ def _inference_inverted_twice(x: Any, p: float, rng: np.random.Generator,
     return arr / (1 - p), np.full_like(arr, 1 / (1 - p))
 
 
+def _inference_dropped(x: Any, p: float, rng: np.random.Generator,
+                       training: bool = True) -> tuple[Array, Array]:
+    return dropout_forward_reference(x, p, rng, training=True)
+
+
 def _inference_no_mask(x: Any, p: float, rng: np.random.Generator,
                        training: bool = True) -> tuple[Array, Array]:
     arr = np.asarray(x, dtype=np.float64)
@@ -606,6 +635,9 @@ DROPOUT_INFERENCE = FunctionCheck(
         Mistake("the training scale applied at inference",
                 "nothing is dropped at inference, so nothing needs rescaling: out = x",
                 _inference_inverted_twice),
+        Mistake("units dropped at inference",
+                "look at the training flag: with training=False return x unchanged (and a "
+                "mask of ones); dropout only acts while training", _inference_dropped),
         Mistake("a mask of zeros at inference",
                 "at inference every unit is kept: mask = np.ones_like(x), so backward passes "
                 "dout through", _inference_no_mask),
@@ -845,8 +877,7 @@ def _dead_hidden(rng: np.random.Generator) -> list[Case]:
         a = np.maximum(rng.normal(size=(n, m)), 0.0)
         a[:, rng.random(m) < frac] = 0.0
         out.append(Case((a,), f"ReLU outputs ({n}, {m})"))
-    tiny = np.zeros((4, 3))
-    tiny[2, 1] = 1e-9
+    tiny = np.array([[0.0, 0.0, 1.0], [0.0, 0.0, 0.0], [0.0, 1e-9, 2.0], [0.0, 0.0, 0.0]])
     out.append(Case((tiny,), "one tiny positive activation keeps its unit alive"))
     single = np.maximum(rng.normal(size=(1, 12)), 0.0)
     out.append(Case((single,), "a single example"))
@@ -966,7 +997,7 @@ class TinyOverfitCheck(FunctionCheck):
                                  n=n, failed=n)
         lines, passed = [], 0
         for case, (status, value) in zip(cases, observations, strict=True):
-            X, y, seed = case.args
+            _X, y, seed = case.args
             head = f"{len(y)} digits, seed {seed}"
             if status == "error":
                 lines.append(f"{head}: {_not_implemented(str(value))}")
@@ -1029,7 +1060,7 @@ SHAPES = {
 
 
 def _weights_only(sizes: Sequence[int]) -> int:
-    return sum(a * b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
+    return sum(a * b for a, b in pairwise(sizes))
 
 
 def _count_mistakes(sizes: list[int]) -> tuple[tuple[float, str, str], ...]:

@@ -37,8 +37,13 @@ class Module:
         return self.forward(*inputs, training=training)
 
     def zero_grad(self) -> None:
+        """Zero the accumulators in place, so (param, grad) pairs handed out stay live."""
         for name, value in self.params.items():
-            self.grads[name] = np.zeros_like(value)
+            grad = self.grads.get(name)
+            if grad is None or grad.shape != value.shape:
+                self.grads[name] = np.zeros_like(value)
+            else:
+                grad.fill(0)
 
     def parameters(self) -> list[tuple[Array, Array]]:
         """(parameter, gradient) pairs, in a stable order, for an optimizer."""

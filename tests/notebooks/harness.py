@@ -7,8 +7,10 @@ test cells run as they would in the notebook. No kernel, no plots, no experiment
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import io
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,14 +57,37 @@ class InProcessNotebook:
         self.answers = {nbgrader_meta(c)["grade_id"]: c.source for c in nb.cells if is_answer(c)}
         self.tests = [(nbgrader_meta(c)["grade_id"], float(nbgrader_meta(c).get("points", 0)),
                        c.source) for c in nb.cells if is_test(c)]
+        # The tests that follow an answer cell, up to the next answer, are its own.
+        self.owned: dict[str, list[str]] = {}
+        owner: str | None = None
+        for cell in nb.cells:
+            if is_answer(cell):
+                owner = nbgrader_meta(cell)["grade_id"]
+                self.owned.setdefault(owner, [])
+            elif is_test(cell) and owner is not None:
+                self.owned[owner].append(nbgrader_meta(cell)["grade_id"])
 
-    def score(self, replace: Variant | None = None, *, stop_at_first_failure: bool = False) -> Score:
+    def affected_tests(self, cell: str) -> set[str]:
+        """The tests of ``cell`` and of every later answer cell that uses a name it defines."""
+        tree = ast.parse(self.answers[cell])
+        names = {n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.ClassDef)}
+        names |= {t.id for n in tree.body if isinstance(n, ast.Assign) for t in n.targets
+                  if isinstance(t, ast.Name)}
+        pattern = re.compile(r"\b(" + "|".join(map(re.escape, names)) + r")\b") if names else None
+        affected = set(self.owned.get(cell, []))
+        for other, src in self.answers.items():
+            if other != cell and pattern is not None and pattern.search(src):
+                affected |= set(self.owned.get(other, []))
+        return affected
+
+    def score(self, replace: Variant | None = None, *, stop_at_first_failure: bool = False,
+              only: set[str] | None = None) -> Score:
         if replace is not None and replace.cell not in self.answers:
             raise KeyError(f"{replace.name!r} replaces unknown answer cell {replace.cell!r}; "
                            f"answer cells: {sorted(self.answers)}")
         ns: dict[str, Any] = {"__name__": "__notebook__"}
         sink = io.StringIO()
-        max_points = sum(p for _, p, _ in self.tests)
+        max_points = sum(p for gid, p, _ in self.tests if only is None or gid in only)
         with contextlib.redirect_stdout(sink):
             exec(compile(self.setup, "<setup>", "exec"), ns)
             for gid, src in self.answers.items():
@@ -73,7 +98,11 @@ class InProcessNotebook:
                 except Exception:
                     continue  # a broken answer cell leaves its names undefined
             points, failures = 0.0, []
-            for gid, pts, src in self.tests:
+            tests = [t for t in self.tests if only is None or t[0] in only]
+            if replace is not None:  # its own tests first: a mutant usually fails there
+                own = set(self.owned.get(replace.cell, []))
+                tests = sorted(tests, key=lambda t: t[0] not in own)
+            for gid, pts, src in tests:
                 try:
                     exec(compile(src, f"<test {gid}>", "exec"), ns)
                 except (CheckFailed, Exception) as exc:

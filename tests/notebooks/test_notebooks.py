@@ -9,7 +9,9 @@ import nbformat
 import pytest
 from nbgrader.utils import determine_grade
 
-from autograder.nb.course import Assignment, is_answer, is_test, is_written, nbgrader_meta, read
+from autograder.checks import registry
+from autograder.checks.spec import FunctionCheck
+from autograder.nb.course import Assignment, check_calls, is_answer, is_test, is_written, nbgrader_meta, read
 from autograder.nb.release import stale
 from tests.notebooks.conftest import graded
 
@@ -92,7 +94,11 @@ def test_notebook_structure_follows_the_authoring_conventions(assignment: Assign
         if is_answer(cell):
             assert "### BEGIN SOLUTION" in cell.source, nbgrader_meta(cell)["grade_id"]
         if is_test(cell):
-            assert "check(" in cell.source and "hidden=True" in cell.source, nbgrader_meta(cell)
+            calls = check_calls(cell.source)
+            assert calls, f"{nbgrader_meta(cell)['grade_id']} calls no check"
+            functions = [c for c in calls if isinstance(registry.get(c.check_id), FunctionCheck)]
+            if functions:  # functions are also checked on hidden inputs
+                assert any(c.hidden for c in calls), f"{nbgrader_meta(cell)['grade_id']} has no hidden part"
 
 
 def test_committed_release_is_what_dlf_release_generates() -> None:

@@ -1,0 +1,1 @@
+"""Benchmarks: measurements printed as tables, run with `python -m bench.<name>`; never tests."""

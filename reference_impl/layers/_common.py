@@ -1,0 +1,82 @@
+"""Checks and helpers shared by the layers: upstream gradients, caches, gradient reset."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import numpy as np
+from numpy.typing import DTypeLike
+
+from reference_impl._validation import FloatArray, as_float_array
+from reference_impl.layers.base import Module
+
+T = TypeVar("T")
+
+
+def upstream(dy: Any, shape: tuple[int, ...], owner: Module, name: str = "dy") -> FloatArray:
+    """``dy`` as a float array of the forward output's ``shape``, or an error naming both."""
+    arr = as_float_array(dy, name)
+    if arr.shape != shape:
+        raise ValueError(
+            f"{type(owner).__name__}.backward expected {name} of shape {shape} "
+            f"(the shape forward returned), got {arr.shape}"
+        )
+    return arr
+
+
+def require_forward(cache: T | None, owner: Module) -> T:
+    """Return what forward cached, refusing a backward pass that has no forward pass."""
+    if cache is None:
+        raise RuntimeError(
+            f"{type(owner).__name__}.backward called before forward; "
+            "run forward on a batch first, then backward with the gradient of its output"
+        )
+    return cache
+
+
+def zero_grads_in_place(module: Module) -> None:
+    """Set every ``grads[name]`` to zeros, reusing the existing arrays where they fit.
+
+    Zeroing in place keeps alive any ``(param, grad)`` pair an optimizer already holds.
+    """
+    for name, value in module.params.items():
+        grad = module.grads.get(name)
+        if isinstance(grad, np.ndarray) and grad.shape == value.shape:
+            grad[...] = 0
+        else:
+            module.grads[name] = np.zeros_like(value)
+
+
+def same_shape(a: FloatArray, b: FloatArray, a_name: str, b_name: str, owner: Module) -> None:
+    """Demand equal shapes for elementwise modules (no silent broadcasting)."""
+    if a.shape != b.shape:
+        raise ValueError(
+            f"{type(owner).__name__} expected {b_name} of the same shape as {a_name} "
+            f"{a.shape}, got {b.shape}; reshape or broadcast explicitly first"
+        )
+
+
+def positive_int(value: Any, name: str) -> int:
+    """A size such as ``d_in`` or ``pieces``: an int >= 1 (bool rejected)."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{name} must be a positive int, got {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value}")
+    return int(value)
+
+
+def finite_real(value: Any, name: str) -> float:
+    """A hyper-parameter such as ``alpha``: a finite real number."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    return float(value)
+
+
+def float_dtype(dtype: DTypeLike) -> np.dtype[Any]:
+    """float32 or float64, the two dtypes parameters may have."""
+    kind = np.dtype(dtype)
+    if kind not in (np.float32, np.float64):
+        raise TypeError(f"dtype must be float32 or float64, got {kind}")
+    return kind
