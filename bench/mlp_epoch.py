@@ -93,6 +93,8 @@ def reference_epoch(
         layers.append(linear)
         if i < len(weights) - 1:
             layers.append(ReLU())
+    # The input is data: no gradient for it, as the fused loop and PyTorch also skip it.
+    layers[0].input_grad = False
     model = Sequential(*layers)
     loss_fn = SoftmaxCrossEntropy()
     optimizer = SGD(lr=LEARNING_RATE)

@@ -106,7 +106,9 @@ class Optimizer:
                     f"gradient {i} has shape {g.shape} but parameter {i} has shape {w.shape}; "
                     "pair each parameter with its own gradient"
                 )
-            if not np.all(np.isfinite(g)):
+            # A finite sum means finite terms: one cheap pass in the common case; the
+            # elementwise test runs only when the sum is not finite (it may have overflowed).
+            if not np.isfinite(g.sum()) and not np.all(np.isfinite(g)):
                 raise ValueError(
                     f"gradient {i} contains NaN or inf; lower the learning rate or check the "
                     "backward pass that produced it"
@@ -129,10 +131,11 @@ class Optimizer:
         checked = self._check(pairs)
         self.t += 1
         for i, (w, g) in enumerate(checked):
-            g64 = g.astype(np.float64)
+            # Work in the parameter's own precision; float32 weights stay fast.
+            g = g.astype(w.dtype, copy=False)
             if self.weight_decay:
-                g64 = g64 + self.weight_decay * w
-            self._update(i, w, g64)
+                g = g + self.weight_decay * w
+            self._update(i, w, g)
 
     def _update(self, i: int, w: Array, g: Array) -> None:
         raise NotImplementedError
@@ -142,7 +145,7 @@ class Optimizer:
         state = self.state.setdefault(i, {})
         for name in names:
             if name not in state:
-                state[name] = np.zeros(w.shape, dtype=np.float64)
+                state[name] = np.zeros(w.shape, dtype=w.dtype)
         return [state[name] for name in names]
 
     def __repr__(self) -> str:

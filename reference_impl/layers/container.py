@@ -54,6 +54,8 @@ class Sequential(Module):
         """dx from dy, through every module in reverse; parameter gradients accumulate."""
         for module in reversed(self.modules):
             dy = module.backward(dy)
+            if dy is None:  # a first layer that was told its input needs no gradient
+                break
         return dy
 
     def named_parameters(self) -> list[tuple[str, Array, Array]]:

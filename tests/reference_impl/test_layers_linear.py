@@ -135,3 +135,22 @@ def test_constructor_rejects_bad_arguments_naming_them(
 
 def test_repr_shows_the_shape() -> None:
     assert repr(Linear(3, 2, rng=np.random.default_rng(0))) == ("Linear(d_in=3, d_out=2, dtype=float64)")
+
+
+def test_a_first_layer_without_input_grad_skips_dx_but_keeps_parameter_gradients() -> None:
+    from reference_impl.layers import Linear, ReLU, Sequential
+
+    rng = np.random.default_rng(3)
+    x, dy = rng.normal(size=(5, 4)), rng.normal(size=(5, 2))
+    full = Sequential(Linear(4, 3, rng=np.random.default_rng(0)), ReLU(), Linear(3, 2, rng=np.random.default_rng(1)))
+    lean = Sequential(Linear(4, 3, rng=np.random.default_rng(0)), ReLU(), Linear(3, 2, rng=np.random.default_rng(1)))
+    lean[0].input_grad = False
+    full.forward(x)
+    lean.forward(x)
+    assert full.backward(dy) is not None
+    assert lean.backward(dy) is None
+    for (_, _, g_full), (_, _, g_lean) in zip(full.named_parameters(), lean.named_parameters(), strict=True):
+        np.testing.assert_allclose(g_lean, g_full)
+    lean.forward(x)
+    lean.backward(dy)  # accumulates: twice the gradient after two backward passes
+    np.testing.assert_allclose(lean[0].grads["W"], 2 * full[0].grads["W"])
