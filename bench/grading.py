@@ -36,7 +36,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from autograder.grading import NotebookResult
-from autograder.instructor import sample_class
+from autograder.instructor import gradebook, sample_class
 from autograder.instructor.grade_all import grade_workspace
 from autograder.instructor.workspace import Workspace
 from autograder.nb.course import ROOT, ensure_tools_on_path, fast_gradebook, nbgrader_meta
@@ -122,39 +122,78 @@ def nbgrader(args: list[str], cwd: Path, on_line: Callable[[str], None] | None =
 
 
 def stock_course(path: Path, names: list[str], *, cell_timeout: int, sources: Path) -> Path:
-    """A throw-away nbgrader course in ``path`` with ``sources/<name>/`` registered as assignments."""
+    """A throw-away nbgrader course in ``path`` with ``sources/<name>/`` registered as assignments.
+
+    Registration is nbgrader's own generate_assignment, called through its API as ``dlf
+    release`` does: the same work as the command without a second Python start-up.
+    """
+    ensure_tools_on_path()
+    fast_gradebook()
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config.loader import PyFileConfigLoader
+
     path.mkdir(parents=True, exist_ok=True)
     (path / "nbgrader_config.py").write_text(STOCK_CONFIG.format(
         course_config=str(ROOT / "course" / "nbgrader_config.py"), root=str(path.resolve()),
         db_url=f"sqlite:///{(path / 'gradebook.db').resolve()}", timeout=cell_timeout))
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(path)).load_config()
+    api = NbGraderAPI(CourseDirectory(config=config), config=config)
     for name in names:
         shutil.copytree(sources / name, path / "solutions" / name, dirs_exist_ok=True)
-        code, log = nbgrader(["generate_assignment", name, "--force"], path)
-        if code != 0:
-            raise RuntimeError(f"nbgrader generate_assignment {name} failed:\n" + "\n".join(log[-20:]))
+        result = api.generate_assignment(name, force=True, create=True)
+        if not result.get("success"):
+            raise RuntimeError(f"nbgrader generate_assignment {name} failed:\n"
+                               f"{result.get('error') or result.get('log')}")
     return path
 
 
+@dataclass
+class StockRun:
+    """One ``nbgrader autograde`` per assignment: the timing, its start-up share and its log."""
+
+    run: Run
+    startup: float
+    graded: int
+    errors: int
+    tail: list[str]
+
+    @property
+    def per_notebook_after_startup(self) -> float:
+        return (self.run.seconds - self.startup) / max(1, self.run.notebooks)
+
+
 def autograde_stock(course: Path, names: list[str], counts: dict[str, int], *,
-                    label: str = "nbgrader", verbose: bool = True) -> tuple[Run, int]:
-    """``nbgrader autograde <name> --force`` for each assignment; the run and the count of ERROR lines."""
+                    verbose: bool = True) -> StockRun:
+    """``nbgrader autograde <name> --force`` for each assignment, timed, with progress lines.
+
+    Start-up is the time from launching the command to its first submission.
+    """
     total = sum(counts.values())
-    seen = 0
-    errors = 0
-    start = time.perf_counter()
+    seen = errors = 0
+    startup = 0.0
+    start = launched = time.perf_counter()
+    first_seen = False
 
     def progress(line: str) -> None:
-        nonlocal seen, errors
+        nonlocal seen, errors, startup, first_seen
         errors += "| ERROR]" in line
+        if "Creating/updating student" in line and not first_seen:
+            first_seen = True
+            startup += time.perf_counter() - launched
         if "Autograding " in line:
             seen += 1
             if verbose and (seen % 10 == 0 or seen == total):
                 print(f"  nbgrader: {seen}/{total} notebooks, {time.perf_counter() - start:.0f} s",
                       flush=True)
 
+    tail: list[str] = []
     for name in names:
-        nbgrader(["autograde", name, "--force"], course, progress)
-    return Run(label, total, time.perf_counter() - start), errors
+        launched, first_seen = time.perf_counter(), False
+        _, log = nbgrader(["autograde", name, "--force"], course, progress)
+        tail = log[-15:]
+    return StockRun(Run("nbgrader autograde", total, time.perf_counter() - start), startup, seen,
+                    errors, tail)
 
 
 def stock_scores(course: Path, names: list[str]) -> dict[tuple[str, str, str], float | None]:
@@ -243,26 +282,111 @@ def _hand_in(submitted: Path, source: Path, n: int) -> None:
 
 
 def overhead_dlf(path: Path, n: int, limits: Limits) -> float:
-    """Seconds per notebook when dlf grades ``n`` trivial notebooks with one worker."""
+    """Seconds per notebook when dlf grades ``n`` trivial notebooks with one worker.
+
+    The gradebook is created before the clock starts, as for the class.
+    """
     root = path / "course-root"
     source = _write_trivial(root)
     (root / "course").mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "course" / "nbgrader_config.py", root / "course" / "nbgrader_config.py")
     ws = Workspace(path / "workspace", root=root)
     _hand_in(ws.submitted, source, n)
+    gradebook.register_assignments(ws, [TRIVIAL])
     start = time.perf_counter()
     grade_workspace(ws, workers=1, limits=limits, force=True, show_progress=False)
     return (time.perf_counter() - start) / n
 
 
-def overhead_stock(path: Path, n: int, cell_timeout: int) -> float:
-    """Seconds per notebook when one ``nbgrader autograde`` grades ``n`` trivial notebooks."""
+def overhead_stock(path: Path, n: int, cell_timeout: int) -> StockRun:
+    """One ``nbgrader autograde`` of ``n`` trivial notebooks."""
     source = _write_trivial(path / "sources")
     course = stock_course(path / "course", [TRIVIAL], cell_timeout=cell_timeout,
                           sources=path / "sources" / "solutions")
     _hand_in(course / "submitted", source, n)
-    run, _ = autograde_stock(course, [TRIVIAL], {TRIVIAL: n}, verbose=False)
-    return run.seconds / n
+    return autograde_stock(course, [TRIVIAL], {TRIVIAL: n}, verbose=False)
+
+
+@dataclass
+class Figures:
+    cpus: int
+    parallel: Run
+    serial: Run
+    stock: StockRun
+    compared: int
+    differ: list[Disagreement]
+    dlf_each: float
+    dlf_notebooks: int
+    stock_trivial: StockRun
+
+
+def measure(base: Path, args: argparse.Namespace, cpus: int) -> Figures:
+    """Build the class in ``base``, grade it three times and time the trivial notebooks."""
+    names: list[str] = args.assignments
+    limits = Limits(cell_timeout=args.cell_timeout)
+    ws, roster = build_class(base / "class", args.students, names)
+    n = len(ws.submissions(names))
+    hostile = sum(s.kind in HOSTILE_KINDS for s in roster)
+    print(f"{n} notebooks; {hostile} of {len(roster)} students are hostile "
+          "(graded, but left out of the score comparison)")
+    # The gradebook is created untimed, so neither dlf run pays for its creation.
+    gradebook.register_assignments(ws, names)
+    print()
+
+    print(f"dlf: grading with {cpus} workers ...", flush=True)
+    parallel, results = grade_with_dlf(ws, names, cpus, limits)
+    print(f"  {parallel.seconds:.1f} s", flush=True)
+    print("dlf: grading with 1 worker ...", flush=True)
+    serial, _ = grade_with_dlf(ws, names, 1, limits)
+    print(f"  {serial.seconds:.1f} s", flush=True)
+
+    print("nbgrader: registering the assignments (untimed) ...", flush=True)
+    course = stock_course(base / "stock", names, cell_timeout=args.cell_timeout,
+                          sources=ROOT / "solutions")
+    shutil.copytree(ws.submitted, course / "submitted")
+    counts = {name: len(ws.submissions([name])) for name in names}
+    print(f"nbgrader: autograding {n} notebooks, one at a time ...", flush=True)
+    stock = autograde_stock(course, names, counts)
+    if stock.graded < n:
+        print(f"  nbgrader started only {stock.graded} of {n} notebooks; the end of its log:")
+        print("\n".join(f"    {line}" for line in stock.tail))
+    compared, differ = compare(results, stock_scores(course, names), roster, course)
+
+    print(f"overhead: {args.overhead_dlf} trivial notebooks through dlf, "
+          f"{args.overhead_stock} through nbgrader ...", flush=True)
+    dlf_each = overhead_dlf(base / "trivial-dlf", args.overhead_dlf, limits)
+    stock_trivial = overhead_stock(base / "trivial-stock", args.overhead_stock, args.cell_timeout)
+    return Figures(cpus, parallel, serial, stock, compared, differ, dlf_each, args.overhead_dlf,
+                   stock_trivial)
+
+
+def report(f: Figures) -> None:
+    """Print the figures of one run."""
+    print()
+    print(f"{'grader':<22} {'notebooks':>9} {'wall s':>8} {'notebooks/s':>12}")
+    for run in (f.parallel, f.serial, f.stock.run):
+        print(f"{run.label:<22} {run.notebooks:>9} {run.seconds:>8.1f} {run.per_second:>12.2f}")
+    print()
+    print(f"dlf speed-up, {f.cpus} workers over 1: {f.serial.seconds / f.parallel.seconds:.2f}x")
+    print(f"wall-time ratio nbgrader / dlf: {f.stock.run.seconds / f.parallel.seconds:.1f}x "
+          f"against {f.cpus} workers, {f.stock.run.seconds / f.serial.seconds:.1f}x against 1")
+    print(f"nbgrader start-up {f.stock.startup:.1f} s in all; it logged {f.stock.errors} ERROR "
+          "lines (the hostile submissions)")
+    print()
+    t = f.stock_trivial
+    print(f"per-notebook overhead ({TRIVIAL_CELLS} cells of `x = 1` and one test cell):")
+    print(f"  dlf, 1 worker  {f.dlf_each * 1000:7.0f} ms  (wall / {f.dlf_notebooks})")
+    print(f"  nbgrader       {t.run.seconds / t.run.notebooks * 1000:7.0f} ms  "
+          f"(wall / {t.run.notebooks}, its {t.startup:.1f} s start-up included)")
+    print(f"  nbgrader       {t.per_notebook_after_startup * 1000:7.0f} ms  "
+          "(start-up left out)")
+    print()
+    print(f"scores: {f.compared - len(f.differ)} of {f.compared} autograded items agree "
+          "on the non-hostile submissions")
+    for d in f.differ:
+        print(f"  DISAGREE {d.student} {d.assignment} {d.grade_id}: dlf {d.dlf}, nbgrader {d.stock}")
+        print(f"    dlf: {d.dlf_says}")
+        print(f"    nbgrader: {d.stock_says}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -282,65 +406,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.students, args.assignments = 10, args.assignments[-1:]
     if args.cell_timeout < 1:
         parser.error(f"--cell-timeout must be at least 1 s, got {args.cell_timeout}")
-    names: list[str] = args.assignments
-    cpus = usable_cpus()
-    limits = Limits(cell_timeout=args.cell_timeout)
+    if args.students < 10:
+        parser.error(f"--students must be at least 10 (the roster's special cases), got {args.students}")
+    if min(args.overhead_dlf, args.overhead_stock) < 1:
+        parser.error("--overhead-dlf and --overhead-stock must be at least 1")
 
-    print(f"Sample class: {args.students} students x {', '.join(names)}; "
+    cpus = usable_cpus()
+    print(f"Sample class: {args.students} students x {', '.join(args.assignments)}; "
           f"cell timeout {args.cell_timeout} s in both graders")
     for line in describe_load():
         print(line)
     with tempfile.TemporaryDirectory(prefix="dlf-bench-") as tmp:
-        base = Path(tmp)
-        ws, roster = build_class(base / "class", args.students, names)
-        n = len(ws.submissions(names))
-        hostile = sum(s.kind in HOSTILE_KINDS for s in roster)
-        print(f"{n} notebooks; {hostile} of {len(roster)} students are hostile "
-              "(graded, but left out of the comparison)")
-        print()
-
-        print(f"dlf: grading with {cpus} workers ...", flush=True)
-        parallel, results = grade_with_dlf(ws, names, cpus, limits)
-        print(f"  {parallel.seconds:.1f} s", flush=True)
-        print("dlf: grading with 1 worker ...", flush=True)
-        serial, _ = grade_with_dlf(ws, names, 1, limits)
-        print(f"  {serial.seconds:.1f} s", flush=True)
-
-        print("nbgrader: registering the assignments ...", flush=True)
-        course = stock_course(base / "stock", names, cell_timeout=args.cell_timeout,
-                              sources=ROOT / "solutions")
-        shutil.copytree(ws.submitted, course / "submitted")
-        counts = {name: len(ws.submissions([name])) for name in names}
-        print(f"nbgrader: autograding {n} notebooks, one at a time (its only mode) ...", flush=True)
-        stock, errors = autograde_stock(course, names, counts)
-        compared, differ = compare(results, stock_scores(course, names), roster, course)
-
-        print("overhead: trivial notebooks ...", flush=True)
-        dlf_each = overhead_dlf(base / "trivial-dlf", args.overhead_dlf, limits)
-        stock_each = overhead_stock(base / "trivial-stock", args.overhead_stock, args.cell_timeout)
-
-    print()
-    print(f"{'grader':<22} {'notebooks':>9} {'wall s':>8} {'notebooks/s':>12}")
-    for run in (parallel, serial, stock):
-        print(f"{run.label:<22} {run.notebooks:>9} {run.seconds:>8.1f} {run.per_second:>12.2f}")
-    print()
-    print(f"dlf speed-up, {cpus} workers over 1: {serial.seconds / parallel.seconds:.2f}x")
-    print(f"wall-time ratio nbgrader / dlf ({cpus} workers): {stock.seconds / parallel.seconds:.1f}x; "
-          f"nbgrader / dlf (1 worker): {stock.seconds / serial.seconds:.1f}x")
-    if errors:
-        print(f"nbgrader logged {errors} ERROR lines (expected for hostile submissions)")
-    print()
-    print(f"per-notebook overhead, {TRIVIAL_CELLS} cells of `x = 1` and one test cell:")
-    print(f"  dlf       {dlf_each * 1000:7.0f} ms  ({args.overhead_dlf} notebooks, 1 worker)")
-    print(f"  nbgrader  {stock_each * 1000:7.0f} ms  ({args.overhead_stock} notebooks in one "
-          "autograde, start-up included)")
-    print()
-    print(f"scores: {compared - len(differ)} of {compared} autograded items agree on the "
-          f"non-hostile submissions")
-    for d in differ:
-        print(f"  DISAGREE {d.student} {d.assignment} {d.grade_id}: dlf {d.dlf}, nbgrader {d.stock}")
-        print(f"    dlf: {d.dlf_says}")
-        print(f"    nbgrader: {d.stock_says}")
+        figures = measure(Path(tmp), args, cpus)
+    report(figures)
     one, _, _ = os.getloadavg()
     print(f"load average {one:.2f} (1 min) at the end")
     return 0
