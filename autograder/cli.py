@@ -87,9 +87,17 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from autograder.instructor.demo import run_demo
 
     outcome = run_demo(_workspace(args), n_students=args.students,
-                       names=args.assignment or None, workers=args.workers, limits=_limits(args))
+                       names=_demo_names(args), workers=args.workers, limits=_limits(args))
     print(outcome.render())
-    return 0
+    return 0 if outcome.ok else 1
+
+
+def _demo_names(args: argparse.Namespace) -> list[str] | None:
+    from autograder.nb.course import assignments
+
+    if args.all:
+        return [a.name for a in assignments()]
+    return args.assignment or None
 
 
 def _cmd_pipeline(args: argparse.Namespace) -> int:
@@ -99,7 +107,7 @@ def _cmd_pipeline(args: argparse.Namespace) -> int:
     paths = generate()
     print(f"release regenerated: {len(paths)} notebooks in notebooks/")
     outcome = run_demo(_workspace(args), n_students=args.students,
-                       names=args.assignment or None, workers=args.workers, limits=_limits(args))
+                       names=_demo_names(args), workers=args.workers, limits=_limits(args))
     print(outcome.render())
     return 0 if outcome.ok else 1
 
@@ -157,7 +165,9 @@ def build_parser() -> argparse.ArgumentParser:
             ("demo", _cmd_demo, "generate the sample class and run grade, feedback, export and report"),
             ("pipeline", _cmd_pipeline, "the main job: rebuild the release, then the demo on the sample class")):
         p = sub.add_parser(name, help=text)
-        p.add_argument("assignment", nargs="*", help="assignment names (default: all)")
+        p.add_argument("assignment", nargs="*",
+                       help="assignment names (default: 01_unit_to_network 04_costs 06_backpropagation)")
+        p.add_argument("--all", action="store_true", help="every assignment of the course")
         p.add_argument("--students", type=int, default=42, help="students in the sample class (default 42)")
         grading_options(p, "out/demo", cell_timeout=10.0)
         p.set_defaults(func=func)

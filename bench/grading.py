@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -48,6 +49,8 @@ FAST_ASSIGNMENTS = ["01_unit_to_network", "04_costs"]
 HOSTILE_KINDS = frozenset({*sample_class.HOSTILE, "malformed", "deleted-tests"})
 TRIVIAL = "trivial"
 TRIVIAL_CELLS = 30
+FAILED = re.compile(r"error processing assignment '(?P<assignment>[^']+)' "
+                    r"for student '(?P<student>[^']+)'")
 
 STOCK_CONFIG = """\
 c = get_config()  # noqa: F821
@@ -155,7 +158,7 @@ class StockRun:
     run: Run
     startup: float
     graded: int
-    errors: int
+    failed: list[tuple[str, str]]  # (student, assignment) nbgrader reported an error for
     tail: list[str]
 
     @property
@@ -170,14 +173,16 @@ def autograde_stock(course: Path, names: list[str], counts: dict[str, int], *,
     Start-up is the time from launching the command to its first submission.
     """
     total = sum(counts.values())
-    seen = errors = 0
+    seen = 0
+    failed: list[tuple[str, str]] = []
     startup = 0.0
     start = launched = time.perf_counter()
     first_seen = False
 
     def progress(line: str) -> None:
-        nonlocal seen, errors, startup, first_seen
-        errors += "| ERROR]" in line
+        nonlocal seen, startup, first_seen
+        if match := FAILED.search(line):
+            failed.append((match["student"], match["assignment"]))
         if "Creating/updating student" in line and not first_seen:
             first_seen = True
             startup += time.perf_counter() - launched
@@ -193,7 +198,7 @@ def autograde_stock(course: Path, names: list[str], counts: dict[str, int], *,
         _, log = nbgrader(["autograde", name, "--force"], course, progress)
         tail = log[-15:]
     return StockRun(Run("nbgrader autograde", total, time.perf_counter() - start), startup, seen,
-                    errors, tail)
+                    failed, tail)
 
 
 def stock_scores(course: Path, names: list[str]) -> dict[tuple[str, str, str], float | None]:
@@ -347,9 +352,12 @@ def measure(base: Path, args: argparse.Namespace, cpus: int) -> Figures:
     counts = {name: len(ws.submissions([name])) for name in names}
     print(f"nbgrader: autograding {n} notebooks, one at a time ...", flush=True)
     stock = autograde_stock(course, names, counts)
-    if stock.graded < n:
-        print(f"  nbgrader started only {stock.graded} of {n} notebooks; the end of its log:")
+    kinds = {s.name: s.kind for s in roster}
+    if stock.graded == 0:
+        print("  nbgrader executed no notebook; the end of its log:")
         print("\n".join(f"    {line}" for line in stock.tail))
+    for student, assignment in stock.failed:
+        print(f"  nbgrader failed on {student} {assignment} ({kinds.get(student, '?')})")
     compared, differ = compare(results, stock_scores(course, names), roster, course)
 
     print(f"overhead: {args.overhead_dlf} trivial notebooks through dlf, "
@@ -370,8 +378,8 @@ def report(f: Figures) -> None:
     print(f"dlf speed-up, {f.cpus} workers over 1: {f.serial.seconds / f.parallel.seconds:.2f}x")
     print(f"wall-time ratio nbgrader / dlf: {f.stock.run.seconds / f.parallel.seconds:.1f}x "
           f"against {f.cpus} workers, {f.stock.run.seconds / f.serial.seconds:.1f}x against 1")
-    print(f"nbgrader start-up {f.stock.startup:.1f} s in all; it logged {f.stock.errors} ERROR "
-          "lines (the hostile submissions)")
+    print(f"nbgrader: start-up {f.stock.startup:.1f} s in all; {f.stock.graded} notebooks executed, "
+          f"{len(f.stock.failed)} submissions failed")
     print()
     t = f.stock_trivial
     print(f"per-notebook overhead ({TRIVIAL_CELLS} cells of `x = 1` and one test cell):")
