@@ -107,6 +107,20 @@ def stable_rng(check_id: str, hidden: bool) -> numpy.random.Generator:
     return numpy.random.default_rng(zlib.crc32(f"{check_id}|{hidden}".encode()))
 
 
+class Named:
+    """A function handed to the student's code that prints by name in failure messages."""
+
+    def __init__(self, name: str, fn: Callable[..., Any]) -> None:
+        self.name = name
+        self.fn = fn
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.fn(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return self.name
+
+
 def call(answer: Any, case: Case) -> Any:
     """The default probe: call the answer with the case's arguments."""
     return answer(*case.args, **case.kwargs)

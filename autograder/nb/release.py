@@ -12,7 +12,6 @@ from traitlets.config.loader import PyFileConfigLoader
 
 from autograder.nb.course import (
     ROOT,
-    Assignment,
     assignments,
     ensure_tools_on_path,
     fast_gradebook,
@@ -91,6 +90,3 @@ def stale(root: Path = ROOT) -> list[str]:
                 out.append(assignment.name)
         return out
 
-
-def source_assignment(name: str, root: Path = ROOT) -> Assignment:
-    return Assignment(name, root)

@@ -23,6 +23,7 @@ from autograder.checks.spec import (
     Case,
     ChoiceCheck,
     FunctionCheck,
+    Named,
     Observation,
     ValueCheck,
     Verdict,
@@ -35,22 +36,10 @@ Array = NDArray[Any]
 FLOAT32_TOL = Tolerance(rtol=1e-5, atol=1e-6)
 
 
-class _Fn:
-    """An activation passed to a student's function, printed by name in failure messages."""
-
-    def __init__(self, name: str, fn: Callable[[Any], Array]) -> None:
-        self.name = name
-        self.fn = fn
-
-    def __call__(self, z: Any) -> Array:
-        return self.fn(z)
-
-    def __repr__(self) -> str:
-        return self.name
 
 
-SIGMOID, RELU, TANH, IDENTITY = (_Fn("sigmoid", sigmoid), _Fn("relu", relu),
-                                 _Fn("tanh", tanh), _Fn("identity", identity))
+SIGMOID, RELU, TANH, IDENTITY = (Named("sigmoid", sigmoid), Named("relu", relu),
+                                 Named("tanh", tanh), Named("identity", identity))
 
 
 def _arr(values: Any, dtype: Any = np.float64) -> Array:
@@ -537,26 +526,26 @@ def bump_approximation_reference(x: Any, f: Callable[[Any], Any], n_bumps: int, 
 
 
 def _approx_cases(rng: np.random.Generator) -> list[Case]:
-    ramp = _Fn("f(x) = x", lambda t: np.asarray(t, dtype=np.float64))
+    ramp = Named("f(x) = x", lambda t: np.asarray(t, dtype=np.float64))
     return [
         Case((_arr([0.5, 1.5, 2.5, 3.5]), ramp, 4, 0.0, 4.0, 20.0),
              "f(x) = x, 4 bumps on [0, 4], read at the centres"),
-        Case((np.linspace(0.0, 2 * np.pi, 6), _Fn("sin", np.sin), 3, 0.0, 2 * np.pi, 5.0),
+        Case((np.linspace(0.0, 2 * np.pi, 6), Named("sin", np.sin), 3, 0.0, 2 * np.pi, 5.0),
              "sin with 3 bumps on [0, 2π]"),
-        Case((_arr([-1.0, 0.0, 1.0]), _Fn("f(x) = 1", np.ones_like), 1, -1.0, 1.0, 10.0),
+        Case((_arr([-1.0, 0.0, 1.0]), Named("f(x) = 1", np.ones_like), 1, -1.0, 1.0, 10.0),
              "a constant with a single bump"),
     ]
 
 
 def _approx_hidden(rng: np.random.Generator) -> list[Case]:
     return [
-        Case((np.linspace(0, 2 * np.pi, 40), _Fn("sin", np.sin), 12, 0.0, 2 * np.pi, 20.0),
+        Case((np.linspace(0, 2 * np.pi, 40), Named("sin", np.sin), 12, 0.0, 2 * np.pi, 20.0),
              "sin with 12 bumps"),
-        Case((rng.uniform(-2, 2, size=25), _Fn("cos", np.cos), 7, -2.0, 2.0, 15.0),
+        Case((rng.uniform(-2, 2, size=25), Named("cos", np.cos), 7, -2.0, 2.0, 15.0),
              "cos with 7 bumps at random points"),
-        Case((np.linspace(-1, 3, 9), _Fn("x²", np.square), 50, -1.0, 3.0, 200.0),
+        Case((np.linspace(-1, 3, 9), Named("x²", np.square), 50, -1.0, 3.0, 200.0),
              "x² with 50 narrow bumps"),
-        Case((_arr([-1000.0, 0.5, 1000.0]), _Fn("exp", np.exp), 5, 0.0, 1.0, 30.0),
+        Case((_arr([-1000.0, 0.5, 1000.0]), Named("exp", np.exp), 5, 0.0, 1.0, 30.0),
              "inputs far outside the interval"),
     ]
 

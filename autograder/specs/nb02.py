@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 from autograder.checks.compare import Tolerance
 from autograder.checks.diagnose import Mistake
 from autograder.checks.registry import register
-from autograder.checks.spec import Case, ChoiceCheck, FunctionCheck, ValueCheck
+from autograder.checks.spec import Case, ChoiceCheck, FunctionCheck, Named, ValueCheck
 from reference_impl import activations as A
 
 Array = NDArray[Any]
@@ -31,26 +31,14 @@ def _arr(values: Any, dtype: Any = np.float64) -> Array:
     return np.asarray(values, dtype=dtype)
 
 
-class _Fn:
-    """A function handed to the student's checker, printed by its formula in messages."""
-
-    def __init__(self, name: str, fn: Callable[[Any], Array]) -> None:
-        self.name = name
-        self.fn = fn
-
-    def __call__(self, z: Any) -> Array:
-        return self.fn(z)
-
-    def __repr__(self) -> str:
-        return self.name
 
 
 def _cube(z: Any) -> Array:
     return np.asarray(z) ** 3
 
 
-CUBE, SIN, EXP = _Fn("f(z) = z³", _cube), _Fn("f(z) = sin z", np.sin), _Fn("f(z) = eᶻ", np.exp)
-SIGMOID, TANH = _Fn("f = sigmoid", A.sigmoid), _Fn("f = tanh", A.tanh)
+CUBE, SIN, EXP = Named("f(z) = z³", _cube), Named("f(z) = sin z", np.sin), Named("f(z) = eᶻ", np.exp)
+SIGMOID, TANH = Named("f = sigmoid", A.sigmoid), Named("f = tanh", A.tanh)
 
 _UNSTABLE_HINT = ("an exp overflowed (e^z is inf in float64 once z > 709). Rewrite the formula "
                   "so that exp only ever sees numbers <= 0: e^(−|z|) for the sigmoid, z − max(z) "

@@ -26,6 +26,7 @@ from autograder.checks.registry import register
 from autograder.checks.spec import (
     Case,
     FunctionCheck,
+    Named,
     Observation,
     ValueCheck,
     Verdict,
@@ -46,18 +47,6 @@ LOOSE = Tolerance(rtol=1e-5, atol=1e-6)
 TYPED = Tolerance(rtol=1e-3, atol=1e-9)
 
 
-class _Fn:
-    """A function handed to the student's code, printed by name in failure messages."""
-
-    def __init__(self, name: str, fn: Callable[[Any], Any]) -> None:
-        self.name = name
-        self.fn = fn
-
-    def __call__(self, x: Any) -> Any:
-        return self.fn(x)
-
-    def __repr__(self) -> str:
-        return self.name
 
 
 def _f64(a: Any) -> Array:
@@ -356,12 +345,12 @@ def _cross(x: Any) -> float:
     return float(a[0] * a[1] + np.sin(a[-1]) * np.prod(a[:2]))
 
 
-SUM_SQUARES = _Fn("f(x) = Σ x²", _sum_squares)
-SUM_CUBES = _Fn("f(x) = Σ x³", _sum_cubes)
-LOGSUMEXP = _Fn("f(x) = log Σ exp x", _logsumexp)
-TANH_MIX = _Fn("f(X) = Σ tanh(X @ A), A of shape (3, 2)", _tanh_mix)
-SUM_EXP = _Fn("f(x) = Σ exp x", lambda x: float(np.sum(np.exp(np.asarray(x)))))
-CROSS = _Fn("f(x) = x₀x₁ + sin(x_last)·x₀x₁", _cross)
+SUM_SQUARES = Named("f(x) = Σ x²", _sum_squares)
+SUM_CUBES = Named("f(x) = Σ x³", _sum_cubes)
+LOGSUMEXP = Named("f(x) = log Σ exp x", _logsumexp)
+TANH_MIX = Named("f(X) = Σ tanh(X @ A), A of shape (3, 2)", _tanh_mix)
+SUM_EXP = Named("f(x) = Σ exp x", lambda x: float(np.sum(np.exp(np.asarray(x)))))
+CROSS = Named("f(x) = x₀x₁ + sin(x_last)·x₀x₁", _cross)
 
 
 def _ng_cases(rng: np.random.Generator) -> list[Case]:
