@@ -142,6 +142,9 @@ def _score_cell(src_cell: NotebookNode, run: Execution) -> ItemResult:
             passed = False
             if error and error.startswith("CheckFailed"):
                 why = ": an earlier check in this cell failed"
+            elif error and error.startswith("NameError"):
+                why = (f" ({_last_line(error)}: write your answer in its cell, replacing "
+                       "`raise NotImplementedError()`, and run that cell)")
             elif error:
                 why = f" ({_last_line(error)})"
             else:
