@@ -26,7 +26,7 @@ def plot_distributions(results: list[NotebookResult], folder: Path) -> list[Path
     paths = []
     for name, group in _by_assignment(results).items():
         items = [i.grade_id for i in group[0].items if i.kind == "autograded"]
-        fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.6),
+        fig, (left, right) = plt.subplots(1, 2, figsize=(11, max(3.6, 0.2 * len(items) + 1.2)),
                                           gridspec_kw={"width_ratios": [1, 2]})
         auto_max = sum(i.max_points for i in group[0].items if i.kind == "autograded") or 1.0
         totals = [100 * sum(i.points or 0 for i in r.items if i.kind == "autograded") / auto_max
