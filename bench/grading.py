@@ -40,7 +40,7 @@ from autograder.grading import NotebookResult
 from autograder.instructor import gradebook, sample_class
 from autograder.instructor.grade_all import grade_workspace
 from autograder.instructor.workspace import Workspace
-from autograder.nb.course import ROOT, ensure_tools_on_path, fast_gradebook, nbgrader_meta
+from autograder.nb.course import ROOT, assignments, ensure_tools_on_path, fast_gradebook, nbgrader_meta
 from autograder.sandbox.limits import Limits
 from bench.notebooks import describe_load, usable_cpus
 
@@ -233,6 +233,18 @@ def _stock_error(course: Path, student: str, assignment: str, grade_id: str) -> 
     return "cell not found"
 
 
+def hostile_totals(results: list[NotebookResult], stock: dict[tuple[str, str, str], float | None],
+                   roster: list[sample_class.Student]) -> list[tuple[str, str, str, float, float]]:
+    """(student, kind, assignment, dlf points, nbgrader points) of each hostile submission."""
+    kinds = {s.name: s.kind for s in roster}
+    out = []
+    for r in results:
+        if kinds.get(r.student, "regular") in HOSTILE_KINDS:
+            theirs = sum(stock.get((r.student, r.assignment, i.grade_id)) or 0.0 for i in r.items)
+            out.append((r.student, kinds[r.student], r.assignment, r.score, theirs))
+    return out
+
+
 def compare(results: list[NotebookResult], stock: dict[tuple[str, str, str], float | None],
             roster: list[sample_class.Student], course: Path) -> tuple[int, list[Disagreement]]:
     """Compare every autograded item of the non-hostile submissions; (items compared, disagreements)."""
@@ -286,8 +298,8 @@ def _hand_in(submitted: Path, source: Path, n: int) -> None:
         shutil.copy(source, folder / f"{TRIVIAL}.ipynb")
 
 
-def overhead_dlf(path: Path, n: int, limits: Limits) -> float:
-    """Seconds per notebook when dlf grades ``n`` trivial notebooks with one worker.
+def overhead_dlf(path: Path, n: int, limits: Limits) -> tuple[float, float]:
+    """Seconds per notebook when dlf grades ``n`` trivial notebooks with one worker, and points.
 
     The gradebook is created before the clock starts, as for the class.
     """
@@ -299,17 +311,18 @@ def overhead_dlf(path: Path, n: int, limits: Limits) -> float:
     _hand_in(ws.submitted, source, n)
     gradebook.register_assignments(ws, [TRIVIAL])
     start = time.perf_counter()
-    grade_workspace(ws, workers=1, limits=limits, force=True, show_progress=False)
-    return (time.perf_counter() - start) / n
+    summary = grade_workspace(ws, workers=1, limits=limits, force=True, show_progress=False)
+    return (time.perf_counter() - start) / n, sum(r.score for r in summary.results)
 
 
-def overhead_stock(path: Path, n: int, cell_timeout: int) -> StockRun:
-    """One ``nbgrader autograde`` of ``n`` trivial notebooks."""
+def overhead_stock(path: Path, n: int, cell_timeout: int) -> tuple[StockRun, float]:
+    """One ``nbgrader autograde`` of ``n`` trivial notebooks, and the points they got."""
     source = _write_trivial(path / "sources")
     course = stock_course(path / "course", [TRIVIAL], cell_timeout=cell_timeout,
                           sources=path / "sources" / "solutions")
     _hand_in(course / "submitted", source, n)
-    return autograde_stock(course, [TRIVIAL], {TRIVIAL: n}, verbose=False)
+    run = autograde_stock(course, [TRIVIAL], {TRIVIAL: n}, verbose=False)
+    return run, sum(v or 0.0 for v in stock_scores(course, [TRIVIAL]).values())
 
 
 @dataclass
@@ -320,9 +333,11 @@ class Figures:
     stock: StockRun
     compared: int
     differ: list[Disagreement]
+    hostile: list[tuple[str, str, str, float, float]]
     dlf_each: float
     dlf_notebooks: int
     stock_trivial: StockRun
+    trivial_points: tuple[float, float]  # (dlf, nbgrader): one point per trivial notebook
 
 
 def measure(base: Path, args: argparse.Namespace, cpus: int) -> Figures:
@@ -358,14 +373,17 @@ def measure(base: Path, args: argparse.Namespace, cpus: int) -> Figures:
         print("\n".join(f"    {line}" for line in stock.tail))
     for student, assignment in stock.failed:
         print(f"  nbgrader failed on {student} {assignment} ({kinds.get(student, '?')})")
-    compared, differ = compare(results, stock_scores(course, names), roster, course)
+    scores = stock_scores(course, names)
+    compared, differ = compare(results, scores, roster, course)
 
     print(f"overhead: {args.overhead_dlf} trivial notebooks through dlf, "
           f"{args.overhead_stock} through nbgrader ...", flush=True)
-    dlf_each = overhead_dlf(base / "trivial-dlf", args.overhead_dlf, limits)
-    stock_trivial = overhead_stock(base / "trivial-stock", args.overhead_stock, args.cell_timeout)
-    return Figures(cpus, parallel, serial, stock, compared, differ, dlf_each, args.overhead_dlf,
-                   stock_trivial)
+    dlf_each, dlf_points = overhead_dlf(base / "trivial-dlf", args.overhead_dlf, limits)
+    stock_trivial, stock_points = overhead_stock(base / "trivial-stock", args.overhead_stock,
+                                                 args.cell_timeout)
+    return Figures(cpus, parallel, serial, stock, compared, differ,
+                   hostile_totals(results, scores, roster), dlf_each, args.overhead_dlf,
+                   stock_trivial, (dlf_points, stock_points))
 
 
 def report(f: Figures) -> None:
@@ -388,6 +406,9 @@ def report(f: Figures) -> None:
           f"(wall / {t.run.notebooks}, its {t.startup:.1f} s start-up included)")
     print(f"  nbgrader       {t.per_notebook_after_startup * 1000:7.0f} ms  "
           "(start-up left out)")
+    ours, theirs = f.trivial_points
+    print(f"  the passing test cell `assert x == 1` earned {ours:g} of {f.dlf_notebooks} points "
+          f"from dlf, {theirs:g} of {t.run.notebooks} from nbgrader")
     print()
     print(f"scores: {f.compared - len(f.differ)} of {f.compared} autograded items agree "
           "on the non-hostile submissions")
@@ -395,6 +416,10 @@ def report(f: Figures) -> None:
         print(f"  DISAGREE {d.student} {d.assignment} {d.grade_id}: dlf {d.dlf}, nbgrader {d.stock}")
         print(f"    dlf: {d.dlf_says}")
         print(f"    nbgrader: {d.stock_says}")
+    print()
+    print("hostile submissions, autograded points (not compared; for reading only):")
+    for student, kind, assignment, ours, theirs in f.hostile:
+        print(f"  {student:<16} {kind:<16} {assignment:<20} dlf {ours:5g}  nbgrader {theirs:5g}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -418,6 +443,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"--students must be at least 10 (the roster's special cases), got {args.students}")
     if min(args.overhead_dlf, args.overhead_stock) < 1:
         parser.error("--overhead-dlf and --overhead-stock must be at least 1")
+    released = [a.name for a in assignments() if a.release.exists()]
+    if unknown := sorted(set(args.assignments) - set(released)):
+        parser.error(f"no student release for {unknown}; released: {', '.join(released)}")
 
     cpus = usable_cpus()
     print(f"Sample class: {args.students} students x {', '.join(args.assignments)}; "

@@ -51,8 +51,8 @@ def describe_load() -> list[str]:
     lines = [f"CPUs {cpus}; load average {one:.2f} (1 min), {five:.2f} (5 min), "
              f"{fifteen:.2f} (15 min) at start"]
     if one > cpus:
-        lines.append(f"WARNING: load average {one:.2f} exceeds the {cpus} CPUs: other processes "
-                     "share the machine and every time below is inflated")
+        lines.append(f"WARNING: load average {one:.2f} exceeds the {cpus} CPUs: the machine is "
+                     "(or just was) shared, so the times below are likely inflated")
     return lines
 
 

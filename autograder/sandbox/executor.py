@@ -142,6 +142,7 @@ def _watch(run: Execution, fd: int, pid: int, channel: Path, limits: Limits,
     cell_started = started
     exit_status: int | None = None
     killed_for: str | None = None
+    executed = 0
     while True:
         now = time.monotonic()
         deadline = min(started + limits.notebook_timeout,
@@ -177,6 +178,8 @@ def _watch(run: Execution, fd: int, pid: int, channel: Path, limits: Limits,
             elif kind == "start":
                 current, cell_started = int(event["i"]), time.monotonic()
             elif kind == "end" and current is not None:
+                executed += 1
+                run.notebook.cells[current].execution_count = executed
                 if "ename" in event:
                     run.errors[current] = f"{event['ename']}: {event.get('evalue', '')}"
                 _set_output(run.notebook.cells[current], str(event.get("out", "")))

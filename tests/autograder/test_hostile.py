@@ -214,3 +214,15 @@ def test_the_fork_bomb_was_bounded(results: dict[str, NotebookResult]) -> None:
                       for o in c.get("outputs", []))
     if "forked" in printed:
         assert int(printed.split("forked")[1].split()[0]) < 500
+
+
+def test_a_plain_nbgrader_test_cell_scores_by_whether_it_raises(tmp_path: Path) -> None:
+    from autograder.authoring import code, notebook, tests, write
+    from autograder.grading import grade_notebook
+
+    source = tmp_path / "00_plain" / "00_plain.ipynb"
+    write(notebook([code("x = 1"), tests("test_ok", 1, "assert x == 1"),
+                    tests("test_bad", 2, "assert x == 2")]), source)
+    result = grade_notebook(source, source)
+    assert result.item("test_ok").points == 1
+    assert result.item("test_bad").points == 0 and "AssertionError" in result.item("test_bad").messages[0]
