@@ -17,7 +17,7 @@ from autograder.nb.course import is_test, nbgrader_meta
 def assemble(source: NotebookNode, submission: NotebookNode) -> NotebookNode:
     tests = {nbgrader_meta(c)["grade_id"]: c for c in source.cells if is_test(c)}
     order = [nbgrader_meta(c).get("grade_id") for c in source.cells]
-    out = copy.deepcopy(submission)
+    out = copy.copy(submission)
     cells: list[NotebookNode] = []
     placed: set[str] = set()
     for cell in submission.cells:
@@ -25,10 +25,10 @@ def assemble(source: NotebookNode, submission: NotebookNode) -> NotebookNode:
         if isinstance(gid, str) and gid in tests:
             if gid in placed:
                 continue  # a duplicated test cell runs once
-            cells.append(copy.deepcopy(tests[gid]))
+            cells.append(copy.copy(tests[gid]))
             placed.add(gid)
         else:
-            cells.append(copy.deepcopy(cell))
+            cells.append(copy.copy(cell))
     for gid, test in tests.items():
         if gid in placed:
             continue
@@ -38,11 +38,11 @@ def assemble(source: NotebookNode, submission: NotebookNode) -> NotebookNode:
         for i, cell in enumerate(cells):
             if nbgrader_meta(cell).get("grade_id") in previous:
                 at = i + 1
-        cells.insert(at, copy.deepcopy(test))
+        cells.insert(at, copy.copy(test))
         placed.add(gid)
-    for cell in cells:
+    for cell in cells:  # shallow copies: replace what changes, never mutate what is shared
         if cell.cell_type == "code":
-            cell.outputs = []
-            cell.execution_count = None
+            cell["outputs"] = []
+            cell["execution_count"] = None
     out.cells = cells
     return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import shutil
 import tempfile
 from dataclasses import asdict, dataclass, field
@@ -76,7 +77,7 @@ class NotebookResult:
 def grade_notebook(source: Path, submission: Path, *, student: str = "student",
                    limits: Limits | None = None, hide: list[Path] | None = None) -> NotebookResult:
     """Run ``submission`` with the tests of ``source`` and score it from the observed values."""
-    src = nbformat.read(str(source), as_version=4)
+    src = _read_source(source)
     assignment = source.parent.name
     problems: list[str] = []
     try:
@@ -101,6 +102,17 @@ def grade_notebook(source: Path, submission: Path, *, student: str = "student",
     items = [_score_cell(cell, run) for cell in _graded_cells(src)]
     return NotebookResult(assignment, student, items, problems, run.notebook, run.seconds,
                           run.isolation)
+
+
+def _read_source(path: Path) -> NotebookNode:
+    """The source notebook, read once per process for all the submissions of a class."""
+    stat = path.stat()
+    return _read_cached(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=16)
+def _read_cached(path: str, mtime_ns: int, size: int) -> NotebookNode:
+    return nbformat.read(path, as_version=4)
 
 
 def _graded_cells(src: NotebookNode) -> list[NotebookNode]:

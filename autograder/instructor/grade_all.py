@@ -79,15 +79,17 @@ def grade_workspace(ws: Workspace, *, assignments: list[str] | None = None,
     bar = ProgressBar(total=len(todo), label="grading", enabled=show_progress)
     keys = {(s.student, s.assignment.name): (s, k) for s, k in todo}
 
-    def done(job: Job, result: NotebookResult) -> None:
-        sub, key = keys[(job.student, job.source.parent.name)]
-        _store(ws, sub, key, result)
-        gradebook.record(ws, result)
-        bar.advance()
-
     jobs = [Job(sub.assignment.source, sub.path, sub.student, limits,
                 hide=(ws.path.resolve(),)) for sub, _ in todo]
-    summary.results.extend(grade_many(jobs, workers=workers, on_done=done))
+    with gradebook.GradebookWriter(ws) as books:
+
+        def done(job: Job, result: NotebookResult) -> None:
+            sub, key = keys[(job.student, job.source.parent.name)]
+            _store(ws, sub, key, result)
+            books.record(result)
+            bar.advance()
+
+        summary.results.extend(grade_many(jobs, workers=workers, on_done=done))
     bar.close()
     summary.graded = len(todo)
     summary.seconds = time.monotonic() - start

@@ -7,9 +7,12 @@ flagged for review, as nbgrader itself does.
 
 from __future__ import annotations
 
+import functools
 import tempfile
 import warnings
 from pathlib import Path
+
+from nbformat import NotebookNode
 
 from autograder.grading import NotebookResult
 from autograder.instructor.workspace import Workspace
@@ -26,29 +29,45 @@ def register_assignments(ws: Workspace, names: list[str]) -> None:
         release.generate(root=ws.root, out_dir=Path(tmp), db_url=ws.db_url, names=names)
 
 
-def record(ws: Workspace, result: NotebookResult) -> None:
-    ensure_tools_on_path()
-    fast_gradebook()
-    from nbgrader.api import Gradebook, MissingEntry
+class GradebookWriter:
+    """One open connection to nbgrader's gradebook for a whole grading run."""
 
-    assignment = ws.assignment(result.assignment)
-    comments = _comments_by_answer_cell(assignment.source, result)
-    with warnings.catch_warnings(), Gradebook(ws.db_url) as gb:
-        # nbgrader's own add_submission trips SQLAlchemy's autoflush warnings; they are harmless.
-        warnings.simplefilter("ignore")
-        gb.update_or_create_student(result.student)
-        try:
-            gb.find_submission(assignment.name, result.student)
-        except MissingEntry:
-            gb.add_submission(assignment.name, result.student)
-        for item in result.items:
-            grade = gb.find_grade(item.grade_id, assignment.name, assignment.name, result.student)
-            grade.auto_score = item.points
-            grade.needs_manual_grade = grade.manual_score is not None or item.points is None
-        for grade_id, text in comments.items():
-            comment = gb.find_comment(grade_id, assignment.name, assignment.name, result.student)
-            comment.auto_comment = text
-        gb.db.commit()
+    def __init__(self, ws: Workspace) -> None:
+        ensure_tools_on_path()
+        fast_gradebook()
+        from nbgrader.api import Gradebook
+
+        self.ws = ws
+        self.gb = Gradebook(ws.db_url)
+
+    def __enter__(self) -> GradebookWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.gb.close()
+
+    def record(self, result: NotebookResult) -> None:
+        from nbgrader.api import MissingEntry
+
+        gb = self.gb
+        assignment = self.ws.assignment(result.assignment)
+        comments = _comments_by_answer_cell(assignment.source, result)
+        with warnings.catch_warnings():
+            # nbgrader's own add_submission trips SQLAlchemy's autoflush warnings; they are harmless.
+            warnings.simplefilter("ignore")
+            gb.update_or_create_student(result.student)
+            try:
+                gb.find_submission(assignment.name, result.student)
+            except MissingEntry:
+                gb.add_submission(assignment.name, result.student)
+            for item in result.items:
+                grade = gb.find_grade(item.grade_id, assignment.name, assignment.name, result.student)
+                grade.auto_score = item.points
+                grade.needs_manual_grade = grade.manual_score is not None or item.points is None
+            for grade_id, text in comments.items():
+                comment = gb.find_comment(grade_id, assignment.name, assignment.name, result.student)
+                comment.auto_comment = text
+            gb.db.commit()
 
 
 def _comments_by_answer_cell(source: Path, result: NotebookResult) -> dict[str, str | None]:
@@ -56,7 +75,7 @@ def _comments_by_answer_cell(source: Path, result: NotebookResult) -> dict[str, 
     owner: dict[str, str] = {}
     current: str | None = None
     answers: list[str] = []
-    for cell in read(source).cells:
+    for cell in _source_cells(source):
         meta = nbgrader_meta(cell)
         if is_answer(cell) or (meta.get("solution") and meta.get("grade")):
             current = meta["grade_id"]
@@ -68,3 +87,8 @@ def _comments_by_answer_cell(source: Path, result: NotebookResult) -> dict[str, 
         if item.grade_id in owner and item.points is not None and item.points < item.max_points:
             text[owner[item.grade_id]].extend(item.messages)
     return {a: ("\n".join(msgs)[:4000] or None) for a, msgs in text.items()}
+
+
+@functools.lru_cache(maxsize=16)
+def _source_cells(source: Path) -> list[NotebookNode]:
+    return list(read(source).cells)

@@ -22,6 +22,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from autograder.checks.channel import read_records
+from autograder.sandbox import isolate
 from autograder.sandbox.limits import Limits
 
 
@@ -87,12 +88,11 @@ def _child(code: list[tuple[int, str]], events_fd: int, channel_path: Path, outp
            workdir: Path, limits: Limits, hide: list[Path]) -> None:  # pragma: no cover
     status = 1
     try:
-        from autograder.sandbox import isolate
-
         os.setsid()
         channel_fd = os.open(channel_path, os.O_WRONLY | os.O_APPEND)
         output_fd = os.open(output_path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
-        applied = isolate.enter_namespaces()
+        capped = isolate.join_pids_cgroup(limits.max_processes + 2)
+        applied = isolate.enter_namespaces() + capped
         runner = os.fork()
         if runner == 0:
             applied += isolate.hide(hide) and ["hidden course folders"]
@@ -193,6 +193,7 @@ def _watch(run: Execution, fd: int, pid: int, channel: Path, limits: Limits,
         os.waitpid(pid, 0)
     except ChildProcessError:
         pass
+    isolate.remove_cgroup(isolate.pids_cgroup(pid))
     records, _ = read_records(str(channel))
     for record in records:
         run.records.setdefault(record["cell"], []).append(record)

@@ -118,6 +118,51 @@ def drop_capabilities() -> list[str]:
     return ["no capabilities"]
 
 
+CGROUP_ROOTS = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup"))
+
+
+def pids_cgroup(pid: int) -> Path | None:
+    """Where the job process ``pid`` keeps its process-count cgroup, if the system has one."""
+    for base in CGROUP_ROOTS:
+        if (base / "cgroup.procs").exists() and os.access(base, os.W_OK):
+            return base / f"dlf-{pid}"
+    return None
+
+
+def join_pids_cgroup(max_processes: int) -> list[str]:
+    """Put this process (and so all it starts) in a cgroup that caps its number of processes.
+
+    Root is exempt from RLIMIT_NPROC, so the cap on a fork bomb comes from the pids
+    controller when it is available; the executor removes the group afterwards.
+    """
+    group = pids_cgroup(os.getpid())
+    if group is None:
+        return []
+    try:
+        group.mkdir(exist_ok=True)
+        if not (group / "pids.max").exists():
+            group.rmdir()
+            return []
+        (group / "pids.max").write_text(str(max_processes))
+        (group / "cgroup.procs").write_text("0")
+    except OSError:
+        return []
+    return ["process cap (cgroup)"]
+
+
+def remove_cgroup(group: Path | None) -> None:
+    if group is None or not group.exists():
+        return
+    for _ in range(50):
+        try:
+            group.rmdir()
+            return
+        except OSError:  # its last processes are still being reaped
+            import time
+
+            time.sleep(0.02)
+
+
 def processes_of_current_user() -> int:
     uid = os.getuid()
     count = 0
