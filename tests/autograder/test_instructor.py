@@ -185,3 +185,20 @@ def test_dlf_check_summarises_each_exercise(incoming: Path) -> None:
     assert not summary.all_passed
     assert "✗" in text and "✓" in text and "exercises pass their visible checks" in text
     assert "hidden" not in text.lower().replace("hidden layer", "")
+
+
+def test_nbgrader_export_reads_the_gradebook(graded: Workspace, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "nbgrader.csv"
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    done = subprocess.run([sys.executable, "-m", "nbgrader", "export", "--db", graded.db_url,
+                           "--to", str(out)], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = {r["student_id"]: r for r in csv.DictReader(out.open())}
+    assert set(rows) == {"ada", "bob", "cy", "dee"}
+    assert float(rows["ada"]["raw_score"]) == _result(graded, "ada")["score"]
+    assert float(rows["bob"]["raw_score"]) == 0
