@@ -66,3 +66,30 @@ def check_generator(rng: Any) -> np.random.Generator:
             "create one with numpy.random.default_rng(seed)"
         )
     return rng
+
+
+def positive_int(value: Any, name: str) -> int:
+    """A count such as ``batch_size``, ``d_in`` or ``pieces``: an int >= 1 (bool rejected)."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1, got {value}")
+    return int(value)
+
+
+def finite_real(value: Any, name: str) -> float:
+    """A finite real hyper-parameter such as ``alpha`` (bool and strings rejected)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    return float(value)
+
+
+def positive_real(value: Any, name: str) -> float:
+    """A step size or tolerance: a finite number > 0."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+    if not (np.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a finite number > 0, got {value}")
+    return float(value)

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from reference_impl._validation import FloatArray, as_float_array
+from reference_impl._validation import FloatArray, as_float_array, finite_real, positive_int
 
 SELU_LAMBDA = 1.0507009873554805
 SELU_ALPHA = 1.6732632423543772
@@ -51,15 +51,6 @@ __all__ = [
 ]
 
 
-def _scalar(value: Any, name: str) -> float:
-    """A finite real hyper-parameter such as ``alpha``."""
-    try:
-        out = float(value)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}") from exc
-    if not np.isfinite(out):
-        raise ValueError(f"{name} must be finite, got {value}")
-    return out
 
 
 def identity(z: Any) -> FloatArray:
@@ -148,7 +139,7 @@ def leaky_relu(z: Any, alpha: float = 0.01) -> FloatArray:
     cannot die. z: any shape; returns the same shape.
     """
     z = as_float_array(z, "z")
-    alpha = _scalar(alpha, "alpha")
+    alpha = finite_real(alpha, "alpha")
     return np.where(z > 0, z, alpha * z)
 
 
@@ -158,7 +149,7 @@ def leaky_relu_grad(z: Any, alpha: float = 0.01) -> FloatArray:
     z: any shape; returns the same shape and dtype.
     """
     z = as_float_array(z, "z")
-    alpha = _scalar(alpha, "alpha")
+    alpha = finite_real(alpha, "alpha")
     return np.where(z > 0, np.ones_like(z), np.full_like(z, alpha))
 
 
@@ -219,7 +210,7 @@ def elu(z: Any, alpha: float = 1.0) -> FloatArray:
     (Clevert, Unterthiner & Hochreiter 2016). z: any shape; returns the same shape.
     """
     z = as_float_array(z, "z")
-    alpha = _scalar(alpha, "alpha")
+    alpha = finite_real(alpha, "alpha")
     # expm1 is accurate near 0; clipping at 0 keeps the unused branch from overflowing.
     return np.where(z > 0, z, alpha * np.expm1(np.minimum(z, 0)))
 
@@ -230,7 +221,7 @@ def elu_grad(z: Any, alpha: float = 1.0) -> FloatArray:
     z: any shape; returns the same shape.
     """
     z = as_float_array(z, "z")
-    alpha = _scalar(alpha, "alpha")
+    alpha = finite_real(alpha, "alpha")
     return np.where(z > 0, np.ones_like(z), alpha * np.exp(np.minimum(z, 0)))
 
 
@@ -295,10 +286,7 @@ def softmax_jacobian(p: Any) -> FloatArray:
 def _maxout_groups(z: Any, pieces: Any) -> FloatArray:
     """z of shape (N, M*K) viewed as (N, M, K): consecutive blocks of K pieces per unit."""
     z = as_float_array(z, "z")
-    if isinstance(pieces, bool) or not isinstance(pieces, int | np.integer):
-        raise TypeError(f"pieces must be an integer K >= 1, got {type(pieces).__name__}")
-    if pieces < 1:
-        raise ValueError(f"pieces must be an integer K >= 1, got {pieces}")
+    pieces = positive_int(pieces, "pieces")
     if z.ndim != 2:
         raise ValueError(f"expected z of shape (N, M*K) for maxout, got shape {z.shape}")
     n, width = z.shape

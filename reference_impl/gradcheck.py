@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from reference_impl._validation import FloatArray, as_float_array, check_generator
+from reference_impl._validation import FloatArray, as_float_array, check_generator, positive_real
 from reference_impl.layers.base import Module
 
 __all__ = [
@@ -69,12 +69,6 @@ def _float64(x: Any, name: str) -> FloatArray:
     return arr
 
 
-def _positive(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise TypeError(f"{name} must be a positive number, got {type(value).__name__}")
-    if not (np.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a finite number > 0, got {value}")
-    return float(value)
 
 
 def _weights(dy: Any, shape: tuple[int, ...]) -> FloatArray:
@@ -113,7 +107,7 @@ def numerical_gradient(
     _float64(x, "x")
     if not x.flags.writeable:
         raise ValueError("x is read-only; pass a writeable copy, e.g. x.copy()")
-    h = _positive(eps, "eps")
+    h = positive_real(eps, "eps")
     if order not in (2, 4):
         raise ValueError(f"order must be 2 or 4, got {order!r}")
     grad = np.zeros(x.shape, dtype=np.float64)
@@ -230,7 +224,7 @@ def check_gradient(
     Returns the relative error per name (see ``relative_error``); raises
     GradientCheckError at the worst entry if it exceeds ``tol``.
     """
-    tol = _positive(tol, "tol")
+    tol = positive_real(tol, "tol")
     if not callable(f):
         raise TypeError(f"f must be callable, got {type(f).__name__}")
     unknown = sorted(set(analytic) - set(inputs))
@@ -313,7 +307,7 @@ def check_module(
     the worst entry if it exceeds ``tol``.
     """
     rng = check_generator(rng)
-    tol = _positive(tol, "tol")
+    tol = positive_real(tol, "tol")
     if not isinstance(module, Module):
         raise TypeError(f"module must be a Module, got {type(module).__name__}")
     names = _input_names(module, len(inputs))

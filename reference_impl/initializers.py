@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
-from reference_impl._validation import FloatArray, check_generator
+from reference_impl._validation import FloatArray, check_generator, finite_real
 
 Shape = int | Sequence[int] | NDArray[np.integer[Any]]
 
@@ -94,15 +94,6 @@ def _fan(value: Any, name: str) -> int:
     return out
 
 
-def _finite(value: Any, name: str) -> float:
-    """A finite real hyper-parameter."""
-    try:
-        out = float(value)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be a real number, got {value!r}") from exc
-    if not math.isfinite(out):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    return out
 
 
 def compute_fans(shape: Shape) -> tuple[int, int]:
@@ -169,7 +160,7 @@ def constant(
     """
     if rng is not None:
         check_generator(rng)
-    return np.full(_shape(shape), _finite(value, "value"), dtype=_float_dtype(dtype))
+    return np.full(_shape(shape), finite_real(value, "value"), dtype=_float_dtype(dtype))
 
 
 def uniform(
@@ -186,7 +177,7 @@ def uniform(
     array of ``shape``, e.g. (D, M).
     """
     rng = check_generator(rng)
-    low, high = _finite(low, "low"), _finite(high, "high")
+    low, high = finite_real(low, "low"), finite_real(high, "high")
     if not low < high:
         raise ValueError(f"uniform needs low < high, got low={low}, high={high}")
     return _uniform(_shape(shape), rng, low, high, dtype)
@@ -206,7 +197,7 @@ def gaussian(
     array of ``shape``, e.g. (D, M).
     """
     rng = check_generator(rng)
-    mean, std = _finite(mean, "mean"), _finite(std, "std")
+    mean, std = finite_real(mean, "mean"), finite_real(std, "std")
     if std < 0:
         raise ValueError(f"std must be >= 0, got {std}")
     return _normal(_shape(shape), rng, mean, std, dtype)
@@ -302,7 +293,7 @@ def orthogonal(
     (prod(...)·D, M) first. Returns an array of ``shape``.
     """
     rng = check_generator(rng)
-    gain = _finite(gain, "gain")
+    gain = finite_real(gain, "gain")
     dims = _shape(shape)
     if len(dims) < 2:
         raise ValueError(f"orthogonal needs a shape with at least 2 axes such as (D, M), got {dims}")
@@ -342,7 +333,7 @@ def identity(
             "orthogonal(shape, rng=rng), which has the same orthonormal rows or columns, "
             "or np.eye(D, M) if you mean an identity padded with zeros"
         )
-    return _finite(gain, "gain") * np.eye(dims[0], dtype=_float_dtype(dtype))
+    return finite_real(gain, "gain") * np.eye(dims[0], dtype=_float_dtype(dtype))
 
 
 INITIALIZERS: dict[str, Callable[..., FloatArray]] = {

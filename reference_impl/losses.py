@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from reference_impl._validation import FloatArray, as_float_array, as_labels
+from reference_impl._validation import FloatArray, as_float_array, as_labels, positive_int
 
 __all__ = [
     "binary_cross_entropy",
@@ -67,10 +67,7 @@ def one_hot(y: Any, n_classes: int) -> FloatArray:
     ``y`` is ``(N,)`` integer labels in ``0..C−1``; ``n_classes`` is ``C``. Returns
     ``(N, C)`` float64: label 4 of 10 digits becomes a row whose fifth entry is 1.
     """
-    if isinstance(n_classes, bool) or not isinstance(n_classes, int | np.integer):
-        raise TypeError(f"n_classes must be an int, got {type(n_classes).__name__}")
-    if n_classes < 1:
-        raise ValueError(f"n_classes must be at least 1, got {n_classes}")
+    n_classes = positive_int(n_classes, "n_classes")
     labels = as_labels(y, "y", n_classes=int(n_classes))
     out = np.zeros((labels.shape[0], int(n_classes)), dtype=np.float64)
     out[np.arange(labels.shape[0]), labels] = 1.0

@@ -21,6 +21,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from reference_impl._validation import positive_int, positive_real
+
 __all__ = [
     "OPTIMIZERS",
     "SGD",
@@ -39,12 +41,6 @@ __all__ = [
 Array = NDArray[Any]
 
 
-def _positive(value: float, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a finite number > 0, got {value}")
-    return float(value)
 
 
 def _decay_rate(value: float, name: str) -> float:
@@ -63,7 +59,7 @@ class Optimizer:
     """
 
     def __init__(self, lr: float = 0.01, weight_decay: float = 0.0) -> None:
-        self.lr = _positive(lr, "lr")
+        self.lr = positive_real(lr, "lr")
         if isinstance(weight_decay, bool) or not isinstance(
             weight_decay, int | float | np.integer | np.floating
         ):
@@ -228,7 +224,7 @@ class AdaGrad(Optimizer):
 
     def __init__(self, lr: float = 0.01, eps: float = 1e-8, weight_decay: float = 0.0) -> None:
         super().__init__(lr, weight_decay)
-        self.eps = _positive(eps, "eps")
+        self.eps = positive_real(eps, "eps")
 
     def _update(self, i: int, w: Array, g: Array) -> None:
         (r,) = self._zeros(i, w, "cache")
@@ -248,7 +244,7 @@ class RMSProp(Optimizer):
     ) -> None:
         super().__init__(lr, weight_decay)
         self.rho = _decay_rate(rho, "rho")
-        self.eps = _positive(eps, "eps")
+        self.eps = positive_real(eps, "eps")
 
     def _update(self, i: int, w: Array, g: Array) -> None:
         (r,) = self._zeros(i, w, "cache")
@@ -277,7 +273,7 @@ class Adam(Optimizer):
         super().__init__(lr, weight_decay)
         self.beta1 = _decay_rate(beta1, "beta1")
         self.beta2 = _decay_rate(beta2, "beta2")
-        self.eps = _positive(eps, "eps")
+        self.eps = positive_real(eps, "eps")
 
     def _update(self, i: int, w: Array, g: Array) -> None:
         m, v, t = self._zeros(i, w, "m", "v", "t")
@@ -311,7 +307,7 @@ class AdaDelta(Optimizer):
     ) -> None:
         super().__init__(lr, weight_decay)
         self.rho = _decay_rate(rho, "rho")
-        self.eps = _positive(eps, "eps")
+        self.eps = positive_real(eps, "eps")
 
     def _update(self, i: int, w: Array, g: Array) -> None:
         r, s = self._zeros(i, w, "grad_sq", "delta_sq")
@@ -341,11 +337,8 @@ def iterations_per_epoch(n_samples: int, batch_size: int, drop_last: bool = Fals
     One epoch is one pass over the N training examples in batches of B. Full-batch
     gradient descent (B = N) takes one iteration per epoch.
     """
-    for value, name in ((n_samples, "n_samples"), (batch_size, "batch_size")):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer):
-            raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-        if value < 1:
-            raise ValueError(f"{name} must be at least 1, got {value}")
+    n_samples = positive_int(n_samples, "n_samples")
+    batch_size = positive_int(batch_size, "batch_size")
     if drop_last:
         if batch_size > n_samples:
             raise ValueError(

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from reference_impl._validation import as_float_array, check_generator
+from reference_impl._validation import as_float_array, check_generator, positive_int
 from reference_impl.data.splits import minibatches
 from reference_impl.layers.base import Module
 from reference_impl.layers.loss import SoftmaxCrossEntropy
@@ -77,12 +77,6 @@ def _accuracy(scores: Array, y: Array) -> float:
     return float(np.mean(np.argmax(scores, axis=1) == labels))
 
 
-def _positive(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be at least 1, got {value}")
-    return int(value)
 
 
 def _snapshot(model: Any) -> dict[str, Any]:
@@ -119,8 +113,8 @@ def fit(
     each epoch (0-based); returning True stops training there.
     """
     rng = check_generator(rng)
-    epochs = _positive(epochs, "epochs")
-    batch_size = _positive(batch_size, "batch_size")
+    epochs = positive_int(epochs, "epochs")
+    batch_size = positive_int(batch_size, "batch_size")
     X_train = as_float_array(X_train, "X_train")
     y_train = _labels(y_train, "y_train", len(X_train))
     has_val = X_val is not None or y_val is not None
@@ -130,7 +124,7 @@ def fit(
         X_val = as_float_array(X_val, "X_val")
         y_val = _labels(y_val, "y_val", len(X_val))
     if patience is not None:
-        patience = _positive(patience, "patience")
+        patience = positive_int(patience, "patience")
         if not has_val:
             raise ValueError("early stopping watches the validation loss: pass X_val and y_val")
         if not (hasattr(model, "state_dict") and hasattr(model, "load_state_dict")):
@@ -218,7 +212,7 @@ def confusion_matrix(y_true: Any, y_pred: Any, n_classes: int) -> NDArray[np.int
     ``y_true`` and ``y_pred`` are integer labels (N,) in 0..C−1. The diagonal holds the
     correct predictions; row i sums to the number of examples of class i.
     """
-    c = _positive(n_classes, "n_classes")
+    c = positive_int(n_classes, "n_classes")
     truth = np.asarray(y_true)
     guess = np.asarray(y_pred)
     for name, arr in (("y_true", truth), ("y_pred", guess)):

@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-from reference_impl._validation import as_float_array, check_generator
+from reference_impl._validation import as_float_array, check_generator, positive_int
 
 Array = NDArray[Any]
 
@@ -120,10 +120,7 @@ def minibatches(
     first ``next``.
     """
     X, y = _check_xy(X, y)
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer):
-        raise TypeError(f"batch_size must be an int, got {type(batch_size).__name__}")
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    batch_size = positive_int(batch_size, "batch_size")
     if shuffle:
         if rng is None:
             raise TypeError(

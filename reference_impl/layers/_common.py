@@ -56,22 +56,8 @@ def same_shape(a: FloatArray, b: FloatArray, a_name: str, b_name: str, owner: Mo
         )
 
 
-def positive_int(value: Any, name: str) -> int:
-    """A size such as ``d_in`` or ``pieces``: an int >= 1 (bool rejected)."""
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{name} must be a positive int, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value}")
-    return int(value)
 
 
-def finite_real(value: Any, name: str) -> float:
-    """A hyper-parameter such as ``alpha``: a finite real number."""
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    if not np.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    return float(value)
 
 
 def float_dtype(dtype: DTypeLike) -> np.dtype[Any]:

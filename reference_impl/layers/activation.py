@@ -15,11 +15,9 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from reference_impl import activations as A
-from reference_impl._validation import FloatArray, as_float_array
+from reference_impl._validation import FloatArray, as_float_array, finite_real, positive_int
 from reference_impl.layers._common import (
-    finite_real,
     float_dtype,
-    positive_int,
     require_forward,
     upstream,
     zero_grads_in_place,

@@ -8,12 +8,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import DTypeLike
 
-from reference_impl._validation import FloatArray, as_float_array, check_generator
+from reference_impl._validation import FloatArray, as_float_array, check_generator, finite_real, positive_int
 from reference_impl.initializers import get_initializer
 from reference_impl.layers._common import (
-    finite_real,
     float_dtype,
-    positive_int,
     require_forward,
     upstream,
     zero_grads_in_place,

@@ -225,8 +225,8 @@ def test_factory_passes_keyword_arguments_to_the_layer() -> None:
         (lambda: activation(3), TypeError, "activation name must be a str"),  # type: ignore[arg-type]
         (lambda: LeakyReLU(alpha=float("nan")), ValueError, "alpha must be finite"),
         (lambda: ELU(alpha="big"), TypeError, "alpha must be a real number"),  # type: ignore[arg-type]
-        (lambda: Maxout(0), ValueError, "pieces must be a positive int, got 0"),
-        (lambda: PReLU(2.0), TypeError, "n_units must be a positive int"),  # type: ignore[arg-type]
+        (lambda: Maxout(0), ValueError, "pieces must be at least 1, got 0"),
+        (lambda: PReLU(2.0), TypeError, "n_units must be an int, got float"),  # type: ignore[arg-type]
     ],
 )
 def test_bad_arguments_raise_naming_the_problem(

@@ -116,8 +116,8 @@ def test_backward_rejects_dy_of_the_wrong_shape_naming_both_shapes() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [
-        ({"d_in": 0}, ValueError, "d_in must be a positive int, got 0"),
-        ({"d_out": 2.5}, TypeError, "d_out must be a positive int"),
+        ({"d_in": 0}, ValueError, "d_in must be at least 1, got 0"),
+        ({"d_out": 2.5}, TypeError, "d_out must be an int, got float"),
         ({"rng": 0}, TypeError, r"numpy\.random\.Generator"),
         ({"init": "zeros_please"}, ValueError, "unknown initializer 'zeros_please'"),
         ({"bias_init": float("inf")}, ValueError, "bias_init must be finite"),
