@@ -1,70 +1,64 @@
 """Carry observations out of the student's kernel as data, never as code.
 
-Each observation becomes one JSON line; arrays travel as ``.npy`` bytes loaded with
-``allow_pickle=False``, so nothing a student returns can run in the grader.
+Each check call becomes one JSON line (``{"e": "record", "id", "hidden", "obs"}``) written
+to a file descriptor the grader's runner hands over before any student code runs
+(``connect``); values are encoded by ``autograder.checks.values``. The runner also hands
+over the hidden cases' inputs (``hidden_blob``), which never include expected values.
 """
 
 from __future__ import annotations
 
-import base64
-import io
 import json
 import os
 from collections.abc import Sequence
 from typing import Any
 
-import numpy
+from autograder.checks.values import decode, encode
 
 ENV = "DLF_CHANNEL"
 _write = os.write
 _open = os.open
 _dumps = json.dumps
 
-
-def encode(value: Any) -> Any:
-    if isinstance(value, numpy.ndarray):
-        buf = io.BytesIO()
-        numpy.save(buf, numpy.asarray(value, order="C"), allow_pickle=False)
-        return {"npy": base64.b64encode(buf.getvalue()).decode("ascii")}
-    if isinstance(value, tuple):
-        return {"tuple": [encode(v) for v in value]}
-    if isinstance(value, float):
-        return {"float": repr(value)}
-    if value is None or isinstance(value, (bool, int, str)):
-        return value
-    raise TypeError(f"cannot send a {type(value).__name__} over the channel")
+fd: int | None = None
+hidden_blob: bytes = b""
+cell = -1  # set by the runner before each cell
 
 
-def decode(data: Any) -> Any:
-    if isinstance(data, dict):
-        if set(data) == {"npy"}:
-            arr = numpy.load(io.BytesIO(base64.b64decode(data["npy"])), allow_pickle=False)
-            if arr.dtype.kind not in "biuf":
-                raise ValueError(f"refusing an array of dtype {arr.dtype}")
-            return arr
-        if set(data) == {"tuple"}:
-            return tuple(decode(v) for v in data["tuple"])
-        if set(data) == {"float"}:
-            return float(data["float"])
-        raise ValueError(f"unknown record {sorted(data)}")
-    if data is None or isinstance(data, (bool, int, str)):
-        return data
-    raise ValueError(f"unexpected {type(data).__name__} in a record")
+def connect(channel_fd: int, blob: bytes = b"") -> None:
+    """Send records to ``channel_fd`` from now on; ``blob`` holds the hidden cases' inputs."""
+    global fd, hidden_blob
+    fd, hidden_blob = channel_fd, blob
 
 
-class Channel:
-    """An append-only file descriptor opened before any student code runs."""
+def _connect_from_environment() -> None:
+    path = os.environ.get(ENV)
+    if path and fd is None:
+        connect(_open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600))
 
-    def __init__(self, path: str | None) -> None:
-        self.fd = _open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600) if path else None
-        self.cell = -1  # set by the grader's runner before each cell
 
-    def emit(self, check_id: str, hidden: bool, observations: Sequence[tuple[str, Any]]) -> None:
-        if self.fd is None:
-            return
-        record = {"id": check_id, "hidden": hidden, "cell": self.cell,
-                  "obs": [[status, encode(value)] for status, value in observations]}
-        _write(self.fd, (_dumps(record) + "\n").encode())
+def record_line(check_id: str, hidden: bool, observations: Sequence[tuple[str, Any]]) -> bytes:
+    record = {"e": "record", "id": check_id, "hidden": hidden, "cell": cell,
+              "obs": [[status, encode(value)] for status, value in observations]}
+    return (_dumps(record) + "\n").encode()
+
+
+def emit(check_id: str, hidden: bool, observations: Sequence[tuple[str, Any]]) -> None:
+    """Write one record, if a grader is listening."""
+    if fd is None:
+        return
+    data = record_line(check_id, hidden, observations)
+    while data:
+        data = data[_write(fd, data):]
+
+
+def parse_record(raw: dict[str, Any]) -> dict[str, Any]:
+    """A record as the grader uses it; raises on anything malformed."""
+    obs = raw["obs"]
+    if not isinstance(obs, list):
+        raise ValueError("observations must be a list")
+    return {"id": str(raw["id"]), "hidden": bool(raw["hidden"]), "cell": int(raw.get("cell", -1)),
+            "obs": [(str(s), decode(v, plain=True)) for s, v in obs]}
 
 
 def read_records(path: str, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
@@ -75,13 +69,10 @@ def read_records(path: str, offset: int = 0) -> tuple[list[dict[str, Any]], int]
     records = []
     for line in data.splitlines():
         try:
-            raw = json.loads(line)
-            records.append({
-                "id": str(raw["id"]),
-                "hidden": bool(raw["hidden"]),
-                "cell": int(raw.get("cell", -1)),
-                "obs": [(str(s), decode(v)) for s, v in raw["obs"]],
-            })
+            records.append(parse_record(json.loads(line)))
         except Exception:
             continue
     return records, offset + len(data)
+
+
+_connect_from_environment()

@@ -1,29 +1,17 @@
 """Recognise the usual mistakes from the shape of a wrong answer.
 
-A specific check can name its own mistakes (a wrong implementation run through the
-same probe); the detectors here are generic and apply to any numeric answer.
+A check names its own mistakes (wrong implementations the grader runs through the same
+probe); the detectors here are generic and apply to any numeric answer.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy
 
-from autograder.checks.compare import Tolerance, values_match
-
 _allclose = numpy.allclose
-
-
-@dataclass(frozen=True)
-class Mistake:
-    """A known wrong answer: ``impl`` is run through the check's probe like the reference."""
-
-    name: str
-    hint: str
-    impl: Any = None
 
 
 def _close(a: numpy.ndarray, b: numpy.ndarray) -> bool:
@@ -60,7 +48,7 @@ GENERIC: tuple[tuple[str, str, Callable[[numpy.ndarray, numpy.ndarray, int | Non
     ("transposed", "your result is the transpose of the expected one: check the order "
      "of a matrix product or which axis holds the batch", _transposed),
     ("sign error", "your result is the negative of the expected one: look for a "
-     "flipped sign (a gradient step goes against the gradient)", _sign),
+     "flipped sign", _sign),
     ("missing 1/N", "your result is N times too large: average over the batch "
      "instead of summing", _missing_mean),
     ("extra 1/N", "your result is N times too small: you divided by the batch size "
@@ -91,8 +79,3 @@ def _numeric_pairs(got: Any, expected: Any) -> list[tuple[numpy.ndarray, numpy.n
             if numpy.all(numpy.isfinite(g)):
                 return [(g, e)]
     return []
-
-
-def matching_mistakes(got: Any, candidates: list[tuple[Mistake, Any]], tol: Tolerance) -> list[Mistake]:
-    """The named mistakes whose output equals the student's."""
-    return [m for m, value in candidates if values_match(got, value, tol)]

@@ -12,12 +12,13 @@ from typing import Any
 import nbformat
 from nbformat import NotebookNode
 
-from autograder.checks import registry
 from autograder.grading.assemble import assemble
 from autograder.nb.course import ROOT, check_calls, is_test, is_written, nbgrader_meta
 from autograder.sandbox.executor import Execution, execute
 from autograder.sandbox.isolate import private_paths
 from autograder.sandbox.limits import Limits
+from autograder.specs import registry
+from autograder.specs.export import hidden_blob
 
 
 @dataclass
@@ -93,7 +94,10 @@ def grade_notebook(source: Path, submission: Path, *, student: str = "student",
             if extra.is_file() and extra.suffix != ".ipynb":
                 shutil.copy(extra, work / extra.name)
         hidden = [*private_paths(ROOT), *(hide or []), submission.parent.resolve()]
-        run = execute(to_run, workdir=work, limits=limits or Limits(), hide=hidden)
+        ids = [call.check_id for cell in src.cells if is_test(cell)
+               for call in check_calls(cell.source) if call.hidden]
+        run = execute(to_run, workdir=work, limits=limits or Limits(), hide=hidden,
+                      hidden=hidden_blob(ids))
     if run.fatal:
         problems.append(run.fatal)
     for index, error in sorted(run.errors.items()):

@@ -54,7 +54,7 @@ def warm_up() -> None:
 
 
 def execute(nb: NotebookNode, *, workdir: Path, limits: Limits | None = None,
-            hide: list[Path] | None = None) -> Execution:
+            hide: list[Path] | None = None, hidden: bytes = b"") -> Execution:
     """Run the code cells of ``nb`` with ``workdir`` as the current folder."""
     warm_up()
     limits = limits or Limits()
@@ -71,7 +71,7 @@ def execute(nb: NotebookNode, *, workdir: Path, limits: Limits | None = None,
         if pid == 0:  # pragma: no cover - runs in the child, reported through the pipe
             os.close(read_fd)
             _child(code, write_fd, channel_path, output_path, workdir, limits,
-                   [*(hide or []), Path(scratch)])
+                   [*(hide or []), Path(scratch)], hidden)
         os.close(write_fd)
         _watch(run, read_fd, pid, channel_path, limits, started)
         os.close(read_fd)
@@ -85,7 +85,7 @@ def execute(nb: NotebookNode, *, workdir: Path, limits: Limits | None = None,
 
 
 def _child(code: list[tuple[int, str]], events_fd: int, channel_path: Path, output_path: Path,
-           workdir: Path, limits: Limits, hide: list[Path]) -> None:  # pragma: no cover
+           workdir: Path, limits: Limits, hide: list[Path], hidden: bytes) -> None:  # pragma: no cover
     status = 1
     try:
         os.setsid()
@@ -104,12 +104,9 @@ def _child(code: list[tuple[int, str]], events_fd: int, channel_path: Path, outp
                 max_processes=isolate.processes_of_current_user() + limits.max_processes,
                 max_file_bytes=limits.max_file_bytes)
             applied += isolate.drop_capabilities()
-            import autograder.checks as checks
-            from autograder.checks.channel import Channel
+            from autograder.checks import channel
 
-            channel = Channel(None)
-            channel.fd = channel_fd
-            checks._channel = channel
+            channel.connect(channel_fd, hidden)
             _send(events_fd, {"e": "isolation", "applied": applied})
             from autograder.sandbox.runner import run_cells
 

@@ -15,31 +15,20 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from autograder.checks import coerce
+from autograder.checks.cases import Case, probe
 from autograder.checks.compare import Tolerance
-from autograder.checks.diagnose import Mistake
-from autograder.checks.registry import register
-from autograder.checks.spec import (
-    Case,
-    ChoiceCheck,
-    FunctionCheck,
-    Named,
-    Observation,
-    ValueCheck,
-    Verdict,
-)
+from autograder.checks.notebooks import nb01 as student
+from autograder.checks.notebooks.nb01 import COS, EXP, IDENTITY, ONE, RAMP, RELU, SIGMOID, SIN, SQUARE, TANH
+from autograder.specs.base import ChoiceCheck, FunctionCheck, Mistake, PropertyCheck, ValueCheck
+from autograder.specs.registry import register
 from reference_impl import count_parameters
-from reference_impl.activations import identity, relu, sigmoid, tanh
+from reference_impl.activations import relu, sigmoid
 from reference_impl.losses import one_hot
 
 Array = NDArray[Any]
 FLOAT32_TOL = Tolerance(rtol=1e-5, atol=1e-6)
 
 
-
-
-SIGMOID, RELU, TANH, IDENTITY = (Named("sigmoid", sigmoid), Named("relu", relu),
-                                 Named("tanh", tanh), Named("identity", identity))
 
 
 def _arr(values: Any, dtype: Any = np.float64) -> Array:
@@ -63,11 +52,6 @@ def worked_a() -> float:
 def unit_reference(x: Any, w: Any, b: float, g: Callable[[Any], Array]) -> Array:
     """a = g(x·w + b). x: (N, D) or (D,); w: (D,); b: a number; returns (N,) or a scalar."""
     return g(np.asarray(x) @ np.asarray(w) + b)
-
-
-def _unit_probe(answer: Any, case: Case) -> Array:
-    # At least 1-D: a 0-d result does not survive the grader's channel, which sends arrays >= 1-D.
-    return np.atleast_1d(np.asarray(answer(*case.args, **case.kwargs)))
 
 
 def _unit_cases(rng: np.random.Generator) -> list[Case]:
@@ -106,7 +90,7 @@ UNIT = FunctionCheck(
     reference=unit_reference,
     cases=_unit_cases,
     hidden_cases=_unit_hidden,
-    probe=_unit_probe,
+    probe=probe("common.at_least_1d"),
     tol=FLOAT32_TOL,
     mistakes=(
         Mistake("the bias left out", "z is w·x plus b: add the bias before applying g",
@@ -204,84 +188,8 @@ COLLAPSE = FunctionCheck(
 
 
 
-XOR_X = _arr([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
-XOR_Y = np.array([0, 1, 1, 0])
-XOR_CONFIDENCE = 0.9
-_XOR_SHAPES = (("W1", (2, 2)), ("b1", (2,)), ("w2", (2,)), ("b2", ()))
-
-
-def xor_forward(X: Any, W1: Any, b1: Any, w2: Any, b2: Any) -> Array:
-    """ŷ = σ(relu(X W1 + b1) · w2 + b2). X: (N, 2); W1: (2, 2); b1, w2: (2,); returns (N,)."""
-    hidden = relu(np.asarray(X) @ np.asarray(W1) + b1)
-    return sigmoid(hidden @ np.asarray(w2) + b2)
-
-
-@dataclass(frozen=True)
-class XorWeightsCheck(FunctionCheck):
-    """Hand-set weights of a 2-2-1 ReLU network: any weights that put the four XOR
-    points confidently on the right side (ŷ ≥ 0.9 for class 1, ŷ ≤ 0.1 for class 0) pass."""
-
-    def observe(self, answer: Any, *, hidden: bool = False) -> list[Observation]:
-        if not isinstance(answer, (tuple, list)) or len(answer) != 4:
-            return [("error", "TypeError: pass the four weights as a tuple (W1, b1, w2, b2)")]
-        for (name, _), a in zip(_XOR_SHAPES, answer, strict=True):
-            if a is None:
-                return [("error", f"ValueError: {name} is still None: set it to your weights")]
-        try:
-            values = tuple(coerce.as_array(a).astype(np.float64) for a in answer)
-        except coerce.CoercionError as exc:
-            return [("error", f"TypeError: {exc}")]
-        return [("ok", values)]
-
-    def evaluate(self, observations: Sequence[Observation], *, hidden: bool = False) -> Verdict:
-        def fail(message: str, failed: int = 4, mistakes: tuple[str, ...] = ()) -> Verdict:
-            return Verdict(self.id, self.title, False, message, mistakes, 4, failed)
-
-        if len(observations) != 1:
-            return fail("no answer was recorded")
-        status, value = observations[0]
-        if status == "error":
-            text = str(value)
-            if text.startswith("NotImplementedError"):
-                return fail("not set yet: replace `raise NotImplementedError()` with your weights")
-            return fail(f"the weights could not be read: {text}")
-        if not isinstance(value, tuple) or len(value) != 4:
-            return fail("expected four arrays (W1, b1, w2, b2)")
-        weights = []
-        for (name, shape), arr in zip(_XOR_SHAPES, value, strict=True):
-            arr = np.asarray(arr, dtype=np.float64)
-            if name == "b2" and arr.shape == (1,):
-                arr = arr.reshape(())
-            if arr.shape != shape:
-                want = "a single number" if shape == () else f"shape {shape}"
-                return fail(f"{name} must be {want}, got shape {arr.shape}")
-            if not np.all(np.isfinite(arr)):
-                return fail(f"{name} holds a NaN or an infinity: use ordinary numbers")
-            weights.append(arr)
-        with np.errstate(all="ignore"):
-            y_hat = xor_forward(XOR_X, *weights)
-        lines = []
-        for x, target, p in zip(XOR_X, XOR_Y, y_hat, strict=True):
-            ok = p >= XOR_CONFIDENCE if target == 1 else p <= 1 - XOR_CONFIDENCE
-            if not ok:
-                bound = (f"at least {XOR_CONFIDENCE}" if target == 1
-                         else f"at most {1 - XOR_CONFIDENCE:.1f}")
-                lines.append(f"x = ({x[0]:g}, {x[1]:g}) has XOR {target}: ŷ should be {bound}, "
-                             f"got {p:.3g}")
-        if not lines:
-            return Verdict(self.id, self.title, True,
-                           "all 4 points are classified confidently", n_cases=4)
-        right_side = all((p > 0.5) == (t == 1) for p, t in zip(y_hat, XOR_Y, strict=True))
-        if right_side:
-            hint = ("every point is on the right side of 0.5 but not confidently: scale the "
-                    "output weights w2 and b2 up (the sign of z decides, its size gives margin)")
-            names: tuple[str, ...] = ("too small a margin",)
-        else:
-            hint = ("look at the hidden values relu(x W1 + b1) of the four points: the two "
-                    "class-0 points must land on one side of the output line, the others on the other")
-            names = ()
-        text = (f"{len(lines)} of 4 points fail.\n  " + "\n  ".join(lines) + f"\n  hint: {hint}")
-        return fail(text, failed=len(lines), mistakes=names)
+XOR_X = student.XOR_X
+xor_forward = student.xor_forward
 
 
 def _xor_cases(rng: np.random.Generator) -> list[Case]:
@@ -290,11 +198,14 @@ def _xor_cases(rng: np.random.Generator) -> list[Case]:
 
 XOR_REFERENCE = (_arr([[1.0, 1.0], [1.0, 1.0]]), _arr([0.0, -1.0]), _arr([6.0, -12.0]), -3.0)
 
-XOR = XorWeightsCheck(
+XOR = PropertyCheck(
     id="01.xor",
     title="hand-set XOR weights (W1, b1, w2, b2)",
-    reference=XOR_REFERENCE,
     cases=_xor_cases,
+    probe=probe("nb01.xor_weights"),
+    kind=("array", "array", "array", "array"),
+    callable_answer=False,
+    judge="nb01.judge_xor",
 )
 
 
@@ -526,26 +437,25 @@ def bump_approximation_reference(x: Any, f: Callable[[Any], Any], n_bumps: int, 
 
 
 def _approx_cases(rng: np.random.Generator) -> list[Case]:
-    ramp = Named("f(x) = x", lambda t: np.asarray(t, dtype=np.float64))
     return [
-        Case((_arr([0.5, 1.5, 2.5, 3.5]), ramp, 4, 0.0, 4.0, 20.0),
+        Case((_arr([0.5, 1.5, 2.5, 3.5]), RAMP, 4, 0.0, 4.0, 20.0),
              "f(x) = x, 4 bumps on [0, 4], read at the centres"),
-        Case((np.linspace(0.0, 2 * np.pi, 6), Named("sin", np.sin), 3, 0.0, 2 * np.pi, 5.0),
+        Case((np.linspace(0.0, 2 * np.pi, 6), SIN, 3, 0.0, 2 * np.pi, 5.0),
              "sin with 3 bumps on [0, 2π]"),
-        Case((_arr([-1.0, 0.0, 1.0]), Named("f(x) = 1", np.ones_like), 1, -1.0, 1.0, 10.0),
+        Case((_arr([-1.0, 0.0, 1.0]), ONE, 1, -1.0, 1.0, 10.0),
              "a constant with a single bump"),
     ]
 
 
 def _approx_hidden(rng: np.random.Generator) -> list[Case]:
     return [
-        Case((np.linspace(0, 2 * np.pi, 40), Named("sin", np.sin), 12, 0.0, 2 * np.pi, 20.0),
+        Case((np.linspace(0, 2 * np.pi, 40), SIN, 12, 0.0, 2 * np.pi, 20.0),
              "sin with 12 bumps"),
-        Case((rng.uniform(-2, 2, size=25), Named("cos", np.cos), 7, -2.0, 2.0, 15.0),
+        Case((rng.uniform(-2, 2, size=25), COS, 7, -2.0, 2.0, 15.0),
              "cos with 7 bumps at random points"),
-        Case((np.linspace(-1, 3, 9), Named("x²", np.square), 50, -1.0, 3.0, 200.0),
+        Case((np.linspace(-1, 3, 9), SQUARE, 50, -1.0, 3.0, 200.0),
              "x² with 50 narrow bumps"),
-        Case((_arr([-1000.0, 0.5, 1000.0]), Named("exp", np.exp), 5, 0.0, 1.0, 30.0),
+        Case((_arr([-1000.0, 0.5, 1000.0]), EXP, 5, 0.0, 1.0, 30.0),
              "inputs far outside the interval"),
     ]
 
@@ -671,6 +581,8 @@ PIECES_WIDE = ValueCheck(
                "fold"),
               (20, "two pieces per unit", "each unit adds one kink, so one more piece")),
 )
+
+FORBIDDEN = ("reference_impl.losses", "reference_impl.layers.counting")
 
 register(
     EXAMPLE_Z, EXAMPLE_A, UNIT, COLLAPSE, XOR, ONE_HOT, COUNT_PARAMETERS,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-from autograder.checks.spec import Check
+from autograder.specs.base import Check
 
 _REGISTRY: dict[str, Check] = {}
 
@@ -16,6 +16,10 @@ def register(*checks: Check) -> None:
         _REGISTRY[chk.id] = chk
 
 
+def spec_module(prefix: str) -> object:
+    return importlib.import_module(f"autograder.specs.nb{prefix}")
+
+
 def get(check_id: str) -> Check:
     """The check with this id, importing its notebook's spec module on first use."""
     if not isinstance(check_id, str) or "." not in check_id:
@@ -23,7 +27,7 @@ def get(check_id: str) -> Check:
     if check_id not in _REGISTRY:
         prefix = check_id.split(".", 1)[0]
         try:
-            importlib.import_module(f"autograder.specs.nb{prefix}")
+            spec_module(prefix)
         except ModuleNotFoundError:
             if not any(k.startswith(prefix + ".") for k in _REGISTRY):
                 raise KeyError(f"no checks for notebook {prefix!r} (id {check_id!r})") from None
@@ -35,5 +39,10 @@ def get(check_id: str) -> Check:
 
 
 def all_ids(prefix: str) -> list[str]:
-    importlib.import_module(f"autograder.specs.nb{prefix}")
+    spec_module(prefix)
     return sorted(k for k in _REGISTRY if k.startswith(prefix + "."))
+
+
+def forbidden(prefix: str) -> tuple[str, ...]:
+    """The course modules that implement notebook ``prefix``'s exercises (never in its sandbox)."""
+    return tuple(getattr(spec_module(prefix), "FORBIDDEN", ()))
