@@ -66,7 +66,8 @@ def student_verdict(data: CheckData, observations: Sequence[Observation]) -> Ver
     if data.type == "property" or data.compare:
         from autograder.checks.findings import judge_findings
 
-        return judge_findings(data, data.cases, observations, data.expected or None, hidden=False)
+        return judge_findings(data, data.cases, observations, data.expected or None, hidden=False,
+                              mistakes=data.mistakes)
     return judge_cases(check_id=data.id, title=data.title, tol=data.tol, cases=data.cases,
                        observations=observations, expected=data.expected,
                        mistakes=data.mistakes, hidden=False)

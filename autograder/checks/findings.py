@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from autograder.checks.cases import Case
-from autograder.checks.judge import Verdict, explain_error
+from autograder.checks.judge import KnownMistake, Verdict, explain_error
 from autograder.checks.observe import Observation
 
 if TYPE_CHECKING:
@@ -32,8 +32,13 @@ class Finding:
 
 
 def judge_findings(data: CheckData, cases: Sequence[Case], observations: Sequence[Observation],
-                   expected: Sequence[Any] | None, *, hidden: bool) -> Verdict:
-    """Apply the check's judge (or compare) to every case and sum up."""
+                   expected: Sequence[Any] | None, *, hidden: bool,
+                   mistakes: Sequence[KnownMistake] = ()) -> Verdict:
+    """Apply the check's judge (or compare) to every case and sum up.
+
+    With ``compare``, a failing case is also compared with each known mistake's output on
+    it, by the same function, to name the mistake.
+    """
     from autograder.checks.notebooks import lookup
 
     n = len(cases)
@@ -58,10 +63,17 @@ def judge_findings(data: CheckData, cases: Sequence[Case], observations: Sequenc
             if finding.text:
                 passes.append(finding.text)
             continue
-        failures.append(f"{head}: {finding.text}")
-        details.append(f"case {i + 1} ({case.label}): {finding.text}")
+        text = f"{head}: {finding.text}"
         if finding.mistake:
             named.append(finding.mistake)
+        elif data.compare:
+            for m in mistakes:
+                if m.outputs[i] is not None and fn(case, value, m.outputs[i]).ok:
+                    text += f"\n    this looks like {m.name}: {m.hint}"
+                    named.append(m.name)
+                    break
+        failures.append(text)
+        details.append(f"case {i + 1} ({case.label}): {finding.text}")
     if not failures:
         notes = f" ({'; '.join(passes)})" if passes else ""
         return Verdict(data.id, data.title, True, f"all {n} {where} cases pass{notes}", (), n, 0)

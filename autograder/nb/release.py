@@ -1,4 +1,8 @@
-"""Generate the student release from the solution notebooks with nbgrader's generate_assignment."""
+"""Generate the student release: nbgrader's generate_assignment, and the visible check data.
+
+``notebooks/`` gets the release notebooks; ``autograder/exercises/`` gets each notebook's
+visible check data, written from the grader's specifications.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from autograder.nb.course import (
     ensure_tools_on_path,
     fast_gradebook,
 )
+from autograder.specs.export import exercises_text, write_exercises
 
 
 def load_config(root: Path = ROOT) -> Config:
@@ -65,7 +70,15 @@ def generate(*, root: Path = ROOT, out_dir: Path | None = None, db_url: str | No
             for nb_path in target.glob("*.ipynb"):
                 _normalise(nb_path)
                 written.append(nb_path)
+    written += write_exercises([a.number for a in chosen], exercises_dir(root, out_dir))
     return written
+
+
+def exercises_dir(root: Path, out_dir: Path) -> Path:
+    """Where the exercises data goes: the package's own folder for the real release."""
+    if out_dir == (root / "notebooks").resolve():
+        return root / "autograder" / "exercises"
+    return out_dir / "_exercises"
 
 
 def _normalise(path: Path) -> None:
@@ -88,5 +101,8 @@ def stale(root: Path = ROOT) -> list[str]:
             if not assignment.release.exists() or (
                     assignment.release.read_bytes() != fresh.read_bytes()):
                 out.append(assignment.name)
+            data = root / "autograder" / "exercises" / f"nb{assignment.number}.json"
+            if not data.exists() or data.read_text("utf-8") != exercises_text(assignment.number):
+                out.append(f"autograder/exercises/nb{assignment.number}.json")
         return out
 

@@ -56,7 +56,9 @@ class FunctionCheck:
     """Checks a function (or a class, through ``probe``) against the reference on cases.
 
     ``compare`` names a student-side function ``(case, value, expected) -> Finding`` for
-    results judged by a threshold rather than equality (a trained model's accuracy).
+    results judged by a threshold rather than equality (a trained model's accuracy), and
+    ``truth(case)``, when given, is the expected value itself (the labels of the images a
+    model must classify) instead of the reference run through the probe.
     """
 
     id: str
@@ -71,6 +73,7 @@ class FunctionCheck:
     compare: str = ""
     hint: str = ""
     callable_answer: bool = True
+    truth: Callable[[Case], Any] | None = None
     type: str = field(default="function", init=False)
 
     def make_cases(self, hidden: bool) -> list[Case]:
@@ -82,6 +85,8 @@ class FunctionCheck:
         return coerce_kind(self.probe.resolve()(impl, copy.deepcopy(case)), self.kind)
 
     def _expected(self, case: Case) -> Any:
+        if self.truth is not None:
+            return coerce_kind(self.truth(case), self.kind)
         return self.run(self.reference, case)
 
     def prepared(self, hidden: bool) -> tuple[list[Case], list[Any], list[KnownMistake]]:
@@ -118,7 +123,7 @@ class FunctionCheck:
         }
         if not self.callable_answer:
             out["callable_answer"] = False
-        if self.type == "function":
+        if self.type == "function":  # a property check has no expected values
             out["expected"] = [values.encode(v) for v in expected]
             out["mistakes"] = [{"name": m.name, "hint": m.hint,
                                 "outputs": [values.encode(o) for o in m.outputs]}
@@ -139,7 +144,8 @@ class FunctionCheck:
     def evaluate(self, observations: Sequence[Observation], *, hidden: bool = False) -> Verdict:
         cases, expected, mistakes = self.prepared(hidden)
         if self.compare:
-            return judge_findings(self.data(), cases, observations, expected, hidden=hidden)
+            return judge_findings(self.data(), cases, observations, expected, hidden=hidden,
+                                  mistakes=mistakes)
         return judge_cases(check_id=self.id, title=self.title, tol=self.tol, cases=cases,
                            observations=observations, expected=expected, mistakes=mistakes,
                            hidden=hidden)
@@ -151,7 +157,7 @@ class PropertyCheck(FunctionCheck):
     ``(case, value) -> Finding``), the same function on both sides."""
 
     reference: Any = None
-    cases: Callable[[numpy.random.Generator], list[Case]] = lambda rng: []  # noqa: E731
+    cases: Callable[[numpy.random.Generator], list[Case]] = lambda rng: []
     judge: str = ""
     type: str = field(default="property", init=False)
 

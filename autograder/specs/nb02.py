@@ -15,10 +15,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from autograder.checks.cases import Case, probe
 from autograder.checks.compare import Tolerance
-from autograder.checks.diagnose import Mistake
-from autograder.checks.registry import register
-from autograder.checks.spec import Case, ChoiceCheck, FunctionCheck, Named, ValueCheck
+from autograder.checks.notebooks.nb02 import CUBE, EXP, GAUSS, SIN, SOFTPLUS, UNSTABLE_HINT
+from autograder.specs.base import ChoiceCheck, FunctionCheck, Mistake, ValueCheck
+from autograder.specs.registry import register
 from reference_impl import activations as A
 
 Array = NDArray[Any]
@@ -33,25 +34,7 @@ def _arr(values: Any, dtype: Any = np.float64) -> Array:
 
 
 
-def _cube(z: Any) -> Array:
-    return np.asarray(z) ** 3
-
-
-CUBE, SIN, EXP = Named("f(z) = z³", _cube), Named("f(z) = sin z", np.sin), Named("f(z) = eᶻ", np.exp)
-SIGMOID, TANH = Named("f = sigmoid", A.sigmoid), Named("f = tanh", A.tanh)
-
-_UNSTABLE_HINT = ("an exp overflowed (e^z is inf in float64 once z > 709). Rewrite the formula "
-                  "so that exp only ever sees numbers <= 0: e^(−|z|) for the sigmoid, z − max(z) "
-                  "for softmax. np.where evaluates both branches, so it does not protect an exp.")
-
-
-def stable_call(answer: Any, case: Case) -> Any:
-    """Call the answer with overflow raised: a naive exp at z = ±1000 is reported as unstable."""
-    try:
-        with np.errstate(over="raise"):
-            return answer(*case.args, **case.kwargs)
-    except FloatingPointError as exc:
-        raise FloatingPointError(f"unstable: {exc}; {_UNSTABLE_HINT}") from None
+STABLE_CALL = probe("common.stable_call", hint=UNSTABLE_HINT)
 
 
 def numerical_derivative_reference(f: Callable[[Any], Any], z: Any, eps: float = 1e-5) -> Array:
@@ -235,8 +218,8 @@ def _fd_cases(rng: np.random.Generator) -> list[Case]:
 
 def _fd_hidden(rng: np.random.Generator) -> list[Case]:
     return [
-        Case((SIGMOID, rng.normal(size=(3, 4))), "sigmoid on a random (3, 4) batch"),
-        Case((TANH, rng.normal(size=5)), "tanh with eps=1e-3", {"eps": 1e-3}),
+        Case((SOFTPLUS, rng.normal(size=(3, 4))), "softplus on a random (3, 4) batch"),
+        Case((GAUSS, rng.normal(size=5)), "a Gaussian bump with eps=1e-3", {"eps": 1e-3}),
         Case((CUBE, rng.normal(size=(2, 2, 2))), "z³ with eps=0.1 on shape (2, 2, 2)",
              {"eps": 0.1}),
         Case((EXP, _arr([0.3])), "eᶻ at a single point, shape (1,)"),
@@ -341,12 +324,12 @@ NUMERICAL_DERIVATIVE = FunctionCheck(
 
 SIGMOID_CHECK = FunctionCheck(
     id="02.sigmoid", title="sigmoid(z)", reference=A.sigmoid,
-    cases=_unary_cases(True), hidden_cases=_unary_hidden, probe=stable_call, tol=FLOAT32_TOL,
+    cases=_unary_cases(True), hidden_cases=_unary_hidden, probe=STABLE_CALL, tol=FLOAT32_TOL,
     mistakes=(
         Mistake("the sign of the exponent flipped", "σ(z) = 1 / (1 + e^(−z)); σ(2) is about 0.88",
                 lambda z: A.sigmoid(-np.asarray(z))),
         Mistake("tanh instead of the sigmoid", "the sigmoid lies in (0, 1), σ(0) = 0.5", A.tanh),
-        Mistake("unstable", _UNSTABLE_HINT, _naive_sigmoid),
+        Mistake("unstable", UNSTABLE_HINT, _naive_sigmoid),
     ),
 )
 
@@ -536,7 +519,7 @@ SELU_GRAD = FunctionCheck(
 
 SOFTMAX = FunctionCheck(
     id="02.softmax", title="softmax(z, axis)", reference=A.softmax,
-    cases=_softmax_cases, hidden_cases=_softmax_hidden, probe=stable_call, tol=FLOAT32_TOL,
+    cases=_softmax_cases, hidden_cases=_softmax_hidden, probe=STABLE_CALL, tol=FLOAT32_TOL,
     mistakes=(
         Mistake("softmax over the wrong axis", "normalise along `axis` (the class axis, the "
                 "last one by default): every row of an (N, C) batch sums to 1",
@@ -547,7 +530,7 @@ SOFTMAX = FunctionCheck(
                 "not over every entry", _softmax_whole),
         Mistake("no exponential", "softmax divides e^(z_i) by Σ e^(z_j), not z_i by Σ z_j",
                 _softmax_no_exp),
-        Mistake("unstable", _UNSTABLE_HINT, _naive_softmax),
+        Mistake("unstable", UNSTABLE_HINT, _naive_softmax),
     ),
 )
 
@@ -683,6 +666,9 @@ PRACTICE = ChoiceCheck(
          "experiment show?"),
     ),
 )
+
+FORBIDDEN = ("reference_impl.activations", "reference_impl.losses", "reference_impl.gradcheck",
+             "reference_impl.layers.activation")
 
 register(
     NUMERICAL_DERIVATIVE, SIGMOID_CHECK, SIGMOID_GRAD, TANH_CHECK, TANH_GRAD, RELU_CHECK,

@@ -18,16 +18,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from autograder.checks.cases import Case, probe
 from autograder.checks.compare import Tolerance
-from autograder.checks.diagnose import Mistake
-from autograder.checks.registry import register
-from autograder.checks.spec import Case, FunctionCheck, ValueCheck
+from autograder.checks.notebooks.nb05 import RULES, Bowl, Rule
+from autograder.specs.base import FunctionCheck, Mistake, ValueCheck
+from autograder.specs.registry import register
 from reference_impl import optimizers
 from reference_impl.data import minibatches as reference_minibatches
 
@@ -46,131 +46,26 @@ def _arr(values: Any, dtype: Any = np.float64) -> Array:
     return np.asarray(values, dtype=dtype)
 
 
-@dataclass(frozen=True)
-class Bowl:
-    """The gradient a ⊙ (w − c) of the quadratic bowl f(w) = ½ Σᵢ aᵢ (wᵢ − cᵢ)², for ``steps`` steps."""
-
-    a: tuple[float, ...]
-    steps: int
-    c: tuple[float, ...] | None = None
-
-    def __call__(self, w: Array) -> Array:
-        centre = 0.0 if self.c is None else np.asarray(self.c)
-        return np.asarray(self.a) * (np.asarray(w, dtype=np.float64) - centre)
-
-    def __repr__(self) -> str:
-        where = "w" if self.c is None else f"(w − {list(self.c)})"
-        return f"{self.steps} steps on the gradient g = {list(self.a)} ⊙ {where} of a bowl"
-
-
-@dataclass(frozen=True)
 class _Reference:
-    """Stands for a reference optimizer class inside a probe (the student passes a function)."""
+    """A reference optimizer class behind the interface of a step function.
 
-    cls: type[optimizers.Optimizer]
+    The optimizer object travels in the returned state, so each call continues the same
+    optimizer: ``step(w, g, **hyper)`` or ``step(w, g, state, **hyper) -> (w_new, state)``.
+    """
 
+    def __init__(self, cls: type[optimizers.Optimizer], stateful: bool) -> None:
+        self.cls, self.stateful = cls, stateful
 
-@dataclass(frozen=True)
-class Rule:
-    """How to run one optimizer's step function: its name, initial state and NaN hint."""
-
-    name: str
-    init: Callable[[Array], Any] | None
-    nan_hint: str
-
-
-def _zeros(w: Array) -> Array:
-    return np.zeros_like(w)
-
-
-def _adam_init(w: Array) -> dict[str, Any]:
-    return {"m": np.zeros_like(w), "v": np.zeros_like(w), "t": 0}
+    def __call__(self, w: Array, g: Array, *rest: Any, **hyper: Any) -> Any:
+        state = rest[0] if rest else None
+        opt = state["opt"] if isinstance(state, dict) and "opt" in state else self.cls(**hyper)
+        w_new = np.array(w, copy=True)
+        opt.step([(w_new, np.asarray(g))])
+        return (w_new, {"opt": opt}) if self.stateful else w_new
 
 
-def _adadelta_init(w: Array) -> dict[str, Any]:
-    return {"r": np.zeros_like(w), "s": np.zeros_like(w)}
-
-
-def _state_arrays(state: Any, name: str) -> dict[str, tuple[Array, Array]]:
-    """Each array a state holds, named as the student sees it, with a copy of its values."""
-    if isinstance(state, np.ndarray):
-        return {name: (state, state.copy())}
-    if isinstance(state, dict):
-        return {f"state[{k!r}]": (v, v.copy()) for k, v in state.items()
-                if isinstance(v, np.ndarray)}
-    return {}
-
-
-def _gradient(source: Any, k: int, w: Array) -> Array:
-    if isinstance(source, Bowl):
-        return source(w.copy())
-    return np.array(source[k], copy=True)
-
-
-def _n_steps(source: Any) -> int:
-    return source.steps if isinstance(source, Bowl) else len(source)
-
-
-def _reference_path(cls: type[optimizers.Optimizer], w0: Array, source: Any,
-                    hyper: dict[str, float]) -> Array:
-    opt = cls(**hyper)
-    w = np.array(w0, copy=True)
-    path = [w.copy()]
-    for k in range(_n_steps(source)):
-        opt.step([(w, _gradient(source, k, w))])
-        path.append(w.copy())
-    return np.stack(path).astype(np.float64)
-
-
-def _student_path(rule: Rule, step: Callable[..., Any], w0: Array, source: Any,
-                  hyper: dict[str, float]) -> Array:
-    w: Any = np.array(w0, copy=True)
-    state = None if rule.init is None else rule.init(np.array(w0, copy=True))
-    state_name = "v" if rule.name in ("momentum_step", "nesterov_step") else "r"
-    path = [np.asarray(w, dtype=np.float64)]
-    for k in range(_n_steps(source)):
-        g = _gradient(source, k, np.asarray(w, dtype=np.float64))
-        before = {"w": (w, np.array(w, copy=True)), "g": (g, g.copy()),
-                  **_state_arrays(state, state_name)}
-        out = step(w, g, **hyper) if rule.init is None else step(w, g, state, **hyper)
-        for label, (obj, old) in before.items():
-            # An array changed in place would corrupt the caller's copy (a saved trajectory).
-            if isinstance(obj, np.ndarray) and not np.array_equal(obj, old, equal_nan=True):
-                raise ValueError(
-                    f"{rule.name} changed its argument {label} in place at step {k + 1}; "
-                    f"build new arrays ({label} = ... rather than {label} -= ... or "
-                    f"{label} *= ...) and return them")
-        if rule.init is not None:
-            if not (isinstance(out, tuple | list) and len(out) == 2):
-                raise TypeError(f"{rule.name} must return a pair (w_new, state_new), got "
-                                f"{type(out).__name__}")
-            out, state = out
-        w_new = np.asarray(out)
-        if w_new.dtype.kind not in "iuf":
-            raise TypeError(f"{rule.name} returned w of dtype {w_new.dtype}; return an array "
-                            "of floats")
-        if w_new.shape != np.shape(w0):
-            raise ValueError(f"{rule.name} returned w of shape {w_new.shape} at step {k + 1}; "
-                             f"w has shape {np.shape(w0)} and keeps it")
-        if not np.all(np.isfinite(w_new)):
-            raise ValueError(f"step {k + 1} produced NaN or inf in w; {rule.nan_hint}")
-        w = w_new
-        path.append(w_new.astype(np.float64))
-    return np.stack(path)
-
-
-def trajectory_probe(rule: Rule) -> Callable[[Any, Case], Array]:
-    """Probe: the path (T + 1, *w.shape) of ``rule`` from the case's start, hyper-parameters and gradients."""
-
-    def probe(answer: Any, case: Case) -> Array:
-        w0, source, hyper = case.args
-        # Overflow is reported by the NaN check below, not as a warning in the notebook.
-        with np.errstate(all="ignore"):
-            if isinstance(answer, _Reference):
-                return _reference_path(answer.cls, w0, source, hyper)
-            return _student_path(rule, answer, w0, source, hyper)
-
-    return probe
+def trajectory_probe(rule: Rule) -> Any:
+    return probe("nb05.trajectory", rule=rule.name)
 
 
 def _grads(rows: Any) -> Array:
@@ -216,19 +111,16 @@ def _optimizer_check(key: str, title: str, cls: type[optimizers.Optimizer], rule
                      cases: Callable[[np.random.Generator], list[Case]],
                      hidden: Callable[[np.random.Generator], list[Case]],
                      mistakes: tuple[Mistake, ...]) -> FunctionCheck:
-    return FunctionCheck(id=f"05.{key}", title=f"{title}, along the path w₀, w₁, … (one row per step)", reference=_Reference(cls), cases=cases,
+    return FunctionCheck(id=f"05.{key}", title=f"{title}, along the path w₀, w₁, … (one row per step)", reference=_Reference(cls, rule.init is not None), cases=cases,
                          hidden_cases=hidden, probe=trajectory_probe(rule), kind="array",
                          tol=TRAJECTORY, mistakes=mistakes)
 
 
-_BLOWUP = "does the step go against the gradient (w − ...)?"
-_DIVIDE = ("look for a division by zero: is ε added to the denominator, so a zero gradient "
-           "gives 0/(0 + ε) = 0 instead of 0/0?")
 
 
 # Gradient descent: w ← w − α g.
 
-GD_RULE = Rule("gd_step", None, _BLOWUP)
+GD_RULE = RULES["gd_step"]
 
 
 def _gd_cases(rng: np.random.Generator) -> list[Case]:
@@ -265,7 +157,7 @@ GD_STEP = _optimizer_check(
 
 # Momentum: v ← μ v − α g; w ← w + v.
 
-MOMENTUM_RULE = Rule("momentum_step", _zeros, _BLOWUP)
+MOMENTUM_RULE = RULES["momentum_step"]
 
 
 def _momentum_cases(rng: np.random.Generator) -> list[Case]:
@@ -334,7 +226,7 @@ MOMENTUM_STEP = _optimizer_check(
 
 # Nesterov (the look-ahead form): v′ = μ v − α g; w ← w − μ v + (1 + μ) v′.
 
-NESTEROV_RULE = Rule("nesterov_step", _zeros, _BLOWUP)
+NESTEROV_RULE = RULES["nesterov_step"]
 
 
 def _nesterov_cases(rng: np.random.Generator) -> list[Case]:
@@ -396,7 +288,7 @@ NESTEROV_STEP = _optimizer_check(
 
 # AdaGrad: r ← r + g²; w ← w − α g / (√r + ε).
 
-ADAGRAD_RULE = Rule("adagrad_step", _zeros, _DIVIDE)
+ADAGRAD_RULE = RULES["adagrad_step"]
 
 
 def _adagrad_cases(rng: np.random.Generator) -> list[Case]:
@@ -462,7 +354,7 @@ ADAGRAD_STEP = _optimizer_check(
 
 # RMSProp: r ← ρ r + (1 − ρ) g²; w ← w − α g / (√r + ε).
 
-RMSPROP_RULE = Rule("rmsprop_step", _zeros, _DIVIDE)
+RMSPROP_RULE = RULES["rmsprop_step"]
 
 
 def _rmsprop_cases(rng: np.random.Generator) -> list[Case]:
@@ -530,10 +422,7 @@ RMSPROP_STEP = _optimizer_check(
 
 # Adam: m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²; w ← w − α m̂ / (√v̂ + ε), t counted from 1.
 
-ADAM_RULE = Rule("adam_step", _adam_init,
-                 "look for a division by zero: the bias correction 1 − β₁ᵗ is 0 when t = 0, "
-                 "so t must be 1 at the first step (add 1 to state['t'] before using it); and "
-                 "ε must be added to the denominator")
+ADAM_RULE = RULES["adam_step"]
 
 
 def _adam_cases(rng: np.random.Generator) -> list[Case]:
@@ -596,9 +485,7 @@ ADAM_STEP = _optimizer_check(
 
 # AdaDelta: r ← ρr + (1−ρ)g²; Δ = −√(s + ε)/√(r + ε)·g; s ← ρs + (1−ρ)Δ²; w ← w + αΔ.
 
-ADADELTA_RULE = Rule("adadelta_step", _adadelta_init,
-                     "look for a division by zero: ε goes inside both roots, √(s + ε) and "
-                     "√(r + ε)")
+ADADELTA_RULE = RULES["adadelta_step"]
 
 
 def _adadelta_cases(rng: np.random.Generator) -> list[Case]:
@@ -717,66 +604,6 @@ def minibatches_reference(n_samples: int, batch_size: int, rng: np.random.Genera
                                                   rng=rng)]
 
 
-def _batches_of(answer: Any, n: int, b: int, seed: int) -> list[Array]:
-    out = answer(n, b, np.random.default_rng(seed))
-    if isinstance(out, np.ndarray) and out.ndim == 2:
-        raise TypeError("minibatches returned one 2-D array; return a list of 1-D index arrays "
-                        "(the last one may be shorter)")
-    try:
-        batches = [np.asarray(batch) for batch in out]
-    except TypeError:
-        raise TypeError(f"minibatches must return a list of index arrays, got "
-                        f"{type(out).__name__}") from None
-    for i, batch in enumerate(batches):
-        if batch.ndim != 1 or (batch.size and batch.dtype.kind not in "iu"):
-            raise TypeError(f"batch {i} is an array of shape {batch.shape} and dtype "
-                            f"{batch.dtype}; each batch is a 1-D array of integer indices")
-    return batches
-
-
-def _expected_sizes(n: int, b: int) -> list[int]:
-    return [b] * (n // b) + ([n % b] if n % b else [])
-
-
-def minibatches_probe(answer: Any, case: Case) -> Array:
-    """Batch sizes of the student's split, once the split passes the structural checks.
-
-    Every index 0..N−1 must appear exactly once, the order must be shuffled (N ≥ 10),
-    and the batches must come from the ``rng`` given (same seed, same batches; another
-    seed, other batches).
-    """
-    n, b, seed = case.args
-    batches = _batches_of(answer, n, b, seed)
-    sizes = np.array([len(batch) for batch in batches], dtype=np.int64)
-    if sizes.tolist() != _expected_sizes(n, b):
-        return sizes
-    order = np.concatenate(batches) if batches else np.zeros(0, dtype=np.int64)
-    counts = np.bincount(order[(order >= 0) & (order < n)], minlength=n)
-    outside = order[(order < 0) | (order >= n)]
-    if outside.size:
-        raise ValueError(f"index {outside[0]} is outside 0..{n - 1}")
-    if np.any(counts != 1):
-        missing = np.flatnonzero(counts == 0)
-        twice = np.flatnonzero(counts > 1)
-        raise ValueError(f"index {twice[0]} appears {counts[twice[0]]} times and index "
-                         f"{missing[0]} never; split a permutation (rng.permutation(n)) so "
-                         "that every example is used exactly once per epoch")
-    if n >= 10 and np.array_equal(order, np.arange(n)):
-        raise ValueError("the indices come in order 0, 1, 2, ...: shuffle them with "
-                         "rng.permutation(n) before splitting")
-    again = _batches_of(answer, n, b, seed)
-    if len(again) != len(batches) or not all(
-            np.array_equal(x, y) for x, y in zip(again, batches, strict=True)):
-        raise ValueError("two Generators with the same seed gave different batches: shuffle "
-                         "with the rng argument (rng.permutation), not np.random")
-    if n >= 10:
-        other = np.concatenate(_batches_of(answer, n, b, seed + 1))
-        if np.array_equal(other, order):
-            raise ValueError("two different seeds gave the same batches: your function ignores "
-                             "the rng it is given")
-    return sizes
-
-
 def _mb_cases(rng: np.random.Generator) -> list[Case]:
     return [
         Case((10, 3, 0), "10 examples in batches of 3 (sizes 3, 3, 3, 1), seed 0"),
@@ -817,7 +644,7 @@ MINIBATCHES = FunctionCheck(
     reference=minibatches_reference,
     cases=_mb_cases,
     hidden_cases=_mb_hidden,
-    probe=minibatches_probe,
+    probe=probe("nb05.minibatch_sizes"),
     kind="array",
     tol=Tolerance(rtol=0.0, atol=0.0),
     mistakes=(
@@ -938,6 +765,8 @@ ALEXNET_ITERATIONS = ValueCheck(
 )
 
 
+FORBIDDEN = ("reference_impl.optimizers", "reference_impl.data.batches")
+
 register(
     GD_STEP,
     MOMENTUM_STEP,
@@ -958,4 +787,4 @@ register(
     ALEXNET_ITERATIONS,
 )
 
-__all__ = ["Bowl", "Rule", "minibatches_probe", "minibatches_reference", "trajectory_probe"]
+__all__ = ["minibatches_reference", "trajectory_probe"]

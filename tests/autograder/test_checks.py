@@ -1,16 +1,28 @@
-"""The check library: verdicts, messages that say what is wrong, and answers that cannot cheat."""
+"""The check library on both sides: verdicts that say what is wrong, data that gives nothing away.
+
+A small notebook "99" is registered with the grader (``autograder.specs``) and its visible
+data installed for the student's side, exactly as ``dlf release`` would write it. Every
+behaviour is tried in the instructor's environment (the grader's side installed: full
+verdicts) and, where it differs, on the student's side alone.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import sys
 from typing import Any
 
 import numpy as np
 import pytest
 
-from autograder.checks import CheckFailed, check, registry
-from autograder.checks.channel import Channel, decode, encode, read_records
-from autograder.checks.diagnose import Mistake
-from autograder.checks.spec import Case, ChoiceCheck, FunctionCheck, ValueCheck
+import autograder.checks as checks
+from autograder.checks import CheckFailed, channel, check, exercises
+from autograder.checks.cases import Case
+from autograder.checks.channel import parse_record
+from autograder.checks.values import decode, encode
+from autograder.specs import registry
+from autograder.specs.base import ChoiceCheck, FunctionCheck, Mistake, ValueCheck
 
 
 def _mean_rows(x: np.ndarray) -> np.ndarray:
@@ -34,6 +46,21 @@ ORDER = ChoiceCheck(id="99.order", title="the order", expected="dfbaec", options
                     mistakes=(("dfbeac", "backward before cost", "the cost comes first"),))
 TRUE = ChoiceCheck(id="99.true", title="true statements", expected="b", options="abcd", kind="set")
 registry.register(MEAN, COUNT, ORDER, TRUE)
+DATA = {"format": exercises.FORMAT, "notebook": {"number": "99", "forbidden": ["json.decoder"]},
+        "checks": {c.id: c.visible_data() for c in (MEAN, COUNT, ORDER, TRUE)}}
+exercises.install("99", json.loads(json.dumps(DATA)))
+
+
+@pytest.fixture
+def student(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The student's side alone: no grader installed, no forbidden module loaded."""
+    monkeypatch.setattr(checks, "_grader_installed", lambda: False)
+    monkeypatch.setattr(exercises, "_installed", {"99": {**DATA, "notebook": {"forbidden": []}}})
+    exercises._raw.cache_clear()
+    exercises.get.cache_clear()
+    yield
+    exercises._raw.cache_clear()
+    exercises.get.cache_clear()
 
 
 def test_a_correct_function_passes_visible_and_hidden_cases() -> None:
@@ -48,6 +75,15 @@ def test_failure_names_the_case_input_expected_and_got() -> None:
     assert "case 1 of 2 (a (4, 3) batch)" in text
     assert "input:" in text and "expected:" in text and "got:" in text
     assert "missing 1/N" in text
+
+
+def test_a_hidden_failure_shows_no_input_label_or_value() -> None:
+    verdict = MEAN.evaluate(checks.roundtrip(checks.observe(
+        MEAN.data(), lambda x: x.sum(axis=0), MEAN.hidden_cases_for_student())), hidden=True)
+    assert not verdict.passed
+    assert "large values" not in verdict.message and "expected" not in verdict.message
+    assert "missing 1/N" in verdict.message
+    assert any("large values" in d for d in verdict.details), "the instructor still sees it"
 
 
 def test_a_named_mistake_is_recognised() -> None:
@@ -141,29 +177,114 @@ def test_choice_answers() -> None:
         check("99.true", "ab")
 
 
-def test_observations_travel_as_data_and_decide_the_same_verdict(tmp_path: Any) -> None:
+def test_the_visible_data_holds_no_right_numeric_or_choice_answer() -> None:
+    text = json.dumps(DATA)
+    assert "104938" not in text
+    assert "dfbaec" not in text
+    assert set(DATA["checks"]["99.count"]) == {"id", "title", "type", "kind", "tol", "value_mistakes"}
+
+
+def test_on_the_students_side_a_function_verdict_is_the_graders(student: None) -> None:
+    for answer in (lambda x: x.sum(axis=0), lambda x: x.mean(axis=1), _mean_rows):
+        ours = checks.run_check("99.mean_rows", answer)
+        graders = MEAN.evaluate(checks.roundtrip(checks.observe(MEAN.data(), answer,
+                                                                MEAN.data().cases)))
+        assert (ours.passed, ours.message, ours.mistakes) == (
+            graders.passed, graders.message, graders.mistakes)
+
+
+def test_on_the_students_side_numbers_and_choices_are_recorded_not_judged(
+        student: None, capsys: pytest.CaptureFixture[str]) -> None:
+    for answer in (104938, 104939):  # right or wrong, the student's side cannot tell
+        check("99.count", answer)
+        assert "recorded" in capsys.readouterr().out
+    with pytest.raises(CheckFailed, match="forgotten biases"):
+        check("99.count", 104768)
+    with pytest.raises(CheckFailed, match="no answer yet"):
+        check("99.count", None)
+    check("99.order", "abcdef")
+    assert "recorded" in capsys.readouterr().out
+    with pytest.raises(CheckFailed, match="exactly once"):
+        check("99.order", "aabcde")
+
+
+def test_on_the_students_side_hidden_checks_wait_for_the_grader(
+        student: None, capsys: pytest.CaptureFixture[str]) -> None:
+    check("99.mean_rows", lambda x: 0, hidden=True)
+    assert "run when your notebook is graded" in capsys.readouterr().out
+
+
+def test_a_check_fails_at_home_while_a_module_the_sandbox_leaves_out_is_loaded(
+        student: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(exercises, "_installed", {"99": DATA})
+    exercises._raw.cache_clear()
+    assert "json.decoder" in sys.modules
+    with pytest.raises(CheckFailed, match=r"imported json\.decoder.*not available when the "
+                                          r"notebook is graded"):
+        check("99.mean_rows", _mean_rows)
+
+
+def test_a_message_is_printed_once(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(CheckFailed) as err:
+        check("99.mean_rows", lambda x: x.sum(axis=0))
+    assert capsys.readouterr().out == ""
+    assert str(err.value).count("missing 1/N") == 1
+
+
+def test_observations_travel_as_data_and_decide_the_same_verdict(tmp_path: Any,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "records.jsonl"
-    channel = Channel(str(path))
-    obs = MEAN.observe(lambda x: x.sum(axis=0))
-    channel.emit(MEAN.id, False, obs)
-    records, offset = read_records(str(path))
-    assert offset == path.stat().st_size
-    assert len(records) == 1
-    verdict = MEAN.evaluate(records[0]["obs"])
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    monkeypatch.setattr(channel, "fd", None)
+    channel.connect(fd)
+    try:
+        with pytest.raises(CheckFailed):
+            check("99.mean_rows", lambda x: x.sum(axis=0))
+    finally:
+        os.close(fd)
+        channel.fd = None
+    lines = path.read_bytes().splitlines()
+    assert len(lines) == 1
+    record = parse_record(json.loads(lines[0]))
+    verdict = MEAN.evaluate(record["obs"])
     assert not verdict.passed and verdict.mistakes == ("missing 1/N",)
 
 
-def test_channel_refuses_object_arrays_and_unknown_records() -> None:
+def test_hidden_inputs_travel_without_labels_or_expected_values() -> None:
+    from autograder.specs.export import hidden_blob
+
+    blob = json.loads(hidden_blob(["99.mean_rows", "99.count"]))
+    assert list(blob["cases"]) == ["99.mean_rows"]
+    (case,) = blob["cases"]["99.mean_rows"]
+    assert case["label"] == "" and set(case) == {"args", "kwargs", "label", "batch"}
+
+
+def test_values_refuse_object_arrays_code_and_unknown_records() -> None:
     with pytest.raises(TypeError):
         encode(object())
+    with pytest.raises(TypeError):
+        encode(np.array([object()]))
     with pytest.raises(ValueError):
         decode({"pickle": "..."})
-    value = (np.arange(3.0), 2.5, "x", 3)
+    with pytest.raises(ValueError, match="only plain values"):
+        decode(encode({"a": 1}), plain=True)
+    with pytest.raises(ValueError, match="only plain values"):
+        decode({"fn": "nb01.sigmoid"}, plain=True)
+    value = (np.arange(3.0), 2.5, "x", 3, np.float32(1.5), [1, {"k": None}])
     assert repr(decode(encode(value))) == repr(value)
+
+
+def test_a_generator_travels_as_its_state() -> None:
+    rng = np.random.default_rng(7)
+    rng.normal()
+    copy = decode(encode(rng))
+    assert copy.normal() == rng.normal()
 
 
 def test_unknown_check_id_lists_the_known_ones() -> None:
     with pytest.raises(KeyError, match=r"99\.count"):
         registry.get("99.nope")
+    with pytest.raises(KeyError, match=r"99\.count"):
+        exercises.get("99.nope")
     with pytest.raises(ValueError, match="looks like"):
         registry.get("nodot")

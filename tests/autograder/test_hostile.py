@@ -52,10 +52,10 @@ HOSTILE: dict[str, str] = {
         "import builtins\nbuiltins.isinstance = lambda *a: True\nbuiltins.float = lambda *a: 1.0\n"
         "builtins.AssertionError = type('Nope', (Exception,), {})"),
     "patch_check_library": (
-        "import autograder.checks as c, autograder.checks.spec as s\n"
+        "import autograder.checks as c, autograder.checks.judge as j\n"
         "c.check = lambda *a, **k: None\n"
-        "s.FunctionCheck.evaluate = lambda self, obs, hidden=False: s.Verdict(self.id, '', True, 'ok')\n"
-        "s.ValueCheck.evaluate = s.FunctionCheck.evaluate\ns.ChoiceCheck.evaluate = s.FunctionCheck.evaluate"),
+        "j.judge_cases = lambda **k: j.Verdict(k['check_id'], '', True, 'ok')\n"
+        "c.student_verdict = lambda data, obs: j.Verdict(data.id, '', True, 'ok')"),
     "lying_eq": (
         "class Liar:\n    def __eq__(self, other): return True\n    def __float__(self): return 0.0\n"
         "    def __array__(self, dtype=None, copy=None):\n        import numpy; return numpy.zeros(1)\n"

@@ -9,8 +9,8 @@ import nbformat
 import pytest
 from nbgrader.utils import determine_grade
 
-from autograder.checks import registry
-from autograder.checks.spec import FunctionCheck
+from autograder.specs import registry
+from autograder.specs.base import FunctionCheck
 from autograder.nb.course import Assignment, check_calls, is_answer, is_test, is_written, nbgrader_meta, read
 from autograder.nb.release import stale
 from tests.notebooks.conftest import graded

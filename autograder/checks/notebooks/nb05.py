@@ -1,0 +1,210 @@
+"""Notebook 5 on the student's side: run an update rule along a path, split mini-batches.
+
+A step function is run from a start point on given gradients (or on the gradient of a
+quadratic ``Bowl``) and its whole path w₀, w₁, … is returned; the probe rejects a step
+that changes its arguments in place or produces NaN, with a hint for each rule. The
+mini-batch probe checks the index batches' structure (every index once, shuffled, from
+the ``rng`` given) and returns their sizes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+from numpy.typing import NDArray
+
+from autograder.checks.cases import Case
+
+Array = NDArray[Any]
+
+
+@dataclass(frozen=True)
+class Bowl:
+    """The gradient a ⊙ (w − c) of the quadratic bowl f(w) = ½ Σᵢ aᵢ (wᵢ − cᵢ)², for ``steps`` steps."""
+
+    dlf_key: ClassVar[str] = "nb05.Bowl"
+
+    a: tuple[float, ...]
+    steps: int
+    c: tuple[float, ...] | None = None
+
+    def __call__(self, w: Array) -> Array:
+        centre = 0.0 if self.c is None else np.asarray(self.c)
+        return np.asarray(self.a) * (np.asarray(w, dtype=np.float64) - centre)
+
+    def __repr__(self) -> str:
+        where = "w" if self.c is None else f"(w − {list(self.c)})"
+        return f"{self.steps} steps on the gradient g = {list(self.a)} ⊙ {where} of a bowl"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """How to run one optimizer's step function: its name, initial state and NaN hint."""
+
+    name: str
+    init: Callable[[Array], Any] | None
+    nan_hint: str
+
+
+def _zeros(w: Array) -> Array:
+    return np.zeros_like(w)
+
+
+def _adam_init(w: Array) -> dict[str, Any]:
+    return {"m": np.zeros_like(w), "v": np.zeros_like(w), "t": 0}
+
+
+def _adadelta_init(w: Array) -> dict[str, Any]:
+    return {"r": np.zeros_like(w), "s": np.zeros_like(w)}
+
+
+def _state_arrays(state: Any, name: str) -> dict[str, tuple[Array, Array]]:
+    """Each array a state holds, named as the student sees it, with a copy of its values."""
+    if isinstance(state, np.ndarray):
+        return {name: (state, state.copy())}
+    if isinstance(state, dict):
+        return {f"state[{k!r}]": (v, v.copy()) for k, v in state.items()
+                if isinstance(v, np.ndarray)}
+    return {}
+
+
+def _gradient(source: Any, k: int, w: Array) -> Array:
+    if isinstance(source, Bowl):
+        return source(w.copy())
+    return np.array(source[k], copy=True)
+
+
+def _n_steps(source: Any) -> int:
+    return source.steps if isinstance(source, Bowl) else len(source)
+
+
+def _student_path(rule: Rule, step: Callable[..., Any], w0: Array, source: Any,
+                  hyper: dict[str, float]) -> Array:
+    w: Any = np.array(w0, copy=True)
+    state = None if rule.init is None else rule.init(np.array(w0, copy=True))
+    state_name = "v" if rule.name in ("momentum_step", "nesterov_step") else "r"
+    path = [np.asarray(w, dtype=np.float64)]
+    for k in range(_n_steps(source)):
+        g = _gradient(source, k, np.asarray(w, dtype=np.float64))
+        before = {"w": (w, np.array(w, copy=True)), "g": (g, g.copy()),
+                  **_state_arrays(state, state_name)}
+        out = step(w, g, **hyper) if rule.init is None else step(w, g, state, **hyper)
+        for label, (obj, old) in before.items():
+            # An array changed in place would corrupt the caller's copy (a saved trajectory).
+            if isinstance(obj, np.ndarray) and not np.array_equal(obj, old, equal_nan=True):
+                raise ValueError(
+                    f"{rule.name} changed its argument {label} in place at step {k + 1}; "
+                    f"build new arrays ({label} = ... rather than {label} -= ... or "
+                    f"{label} *= ...) and return them")
+        if rule.init is not None:
+            if not (isinstance(out, tuple | list) and len(out) == 2):
+                raise TypeError(f"{rule.name} must return a pair (w_new, state_new), got "
+                                f"{type(out).__name__}")
+            out, state = out
+        w_new = np.asarray(out)
+        if w_new.dtype.kind not in "iuf":
+            raise TypeError(f"{rule.name} returned w of dtype {w_new.dtype}; return an array "
+                            "of floats")
+        if w_new.shape != np.shape(w0):
+            raise ValueError(f"{rule.name} returned w of shape {w_new.shape} at step {k + 1}; "
+                             f"w has shape {np.shape(w0)} and keeps it")
+        if not np.all(np.isfinite(w_new)):
+            raise ValueError(f"step {k + 1} produced NaN or inf in w; {rule.nan_hint}")
+        w = w_new
+        path.append(w_new.astype(np.float64))
+    return np.stack(path)
+
+
+_BLOWUP = "does the step go against the gradient (w − ...)?"
+_DIVIDE = ("look for a division by zero: is ε added to the denominator, so a zero gradient "
+           "gives 0/(0 + ε) = 0 instead of 0/0?")
+
+RULES = {rule.name: rule for rule in (
+    Rule("gd_step", None, _BLOWUP),
+    Rule("momentum_step", _zeros, _BLOWUP),
+    Rule("nesterov_step", _zeros, _BLOWUP),
+    Rule("adagrad_step", _zeros, _DIVIDE),
+    Rule("rmsprop_step", _zeros, _DIVIDE),
+    Rule("adam_step", _adam_init,
+         "look for a division by zero: the bias correction 1 − β₁ᵗ is 0 when t = 0, "
+         "so t must be 1 at the first step (add 1 to state['t'] before using it); and "
+         "ε must be added to the denominator"),
+    Rule("adadelta_step", _adadelta_init,
+         "look for a division by zero: ε goes inside both roots, √(s + ε) and √(r + ε)"),
+)}
+
+
+def trajectory(answer: Any, case: Case, rule: str) -> Array:
+    """The path (T + 1, *w.shape) of the step function ``rule`` from the case's start,
+    hyper-parameters and gradients."""
+    w0, source, hyper = case.args
+    # Overflow is reported by the NaN check, not as a warning in the notebook.
+    with np.errstate(all="ignore"):
+        return _student_path(RULES[rule], answer, w0, source, hyper)
+
+
+def _batches_of(answer: Any, n: int, b: int, seed: int) -> list[Array]:
+    out = answer(n, b, np.random.default_rng(seed))
+    if isinstance(out, np.ndarray) and out.ndim == 2:
+        raise TypeError("minibatches returned one 2-D array; return a list of 1-D index arrays "
+                        "(the last one may be shorter)")
+    try:
+        batches = [np.asarray(batch) for batch in out]
+    except TypeError:
+        raise TypeError(f"minibatches must return a list of index arrays, got "
+                        f"{type(out).__name__}") from None
+    for i, batch in enumerate(batches):
+        if batch.ndim != 1 or (batch.size and batch.dtype.kind not in "iu"):
+            raise TypeError(f"batch {i} is an array of shape {batch.shape} and dtype "
+                            f"{batch.dtype}; each batch is a 1-D array of integer indices")
+    return batches
+
+
+def _expected_sizes(n: int, b: int) -> list[int]:
+    return [b] * (n // b) + ([n % b] if n % b else [])
+
+
+def minibatch_sizes(answer: Any, case: Case) -> Array:
+    """Batch sizes of the student's split, once the split passes the structural checks.
+
+    Every index 0..N−1 must appear exactly once, the order must be shuffled (N ≥ 10),
+    and the batches must come from the ``rng`` given (same seed, same batches; another
+    seed, other batches).
+    """
+    n, b, seed = case.args
+    batches = _batches_of(answer, n, b, seed)
+    sizes = np.array([len(batch) for batch in batches], dtype=np.int64)
+    if sizes.tolist() != _expected_sizes(n, b):
+        return sizes
+    order = np.concatenate(batches) if batches else np.zeros(0, dtype=np.int64)
+    counts = np.bincount(order[(order >= 0) & (order < n)], minlength=n)
+    outside = order[(order < 0) | (order >= n)]
+    if outside.size:
+        raise ValueError(f"index {outside[0]} is outside 0..{n - 1}")
+    if np.any(counts != 1):
+        missing = np.flatnonzero(counts == 0)
+        twice = np.flatnonzero(counts > 1)
+        raise ValueError(f"index {twice[0]} appears {counts[twice[0]]} times and index "
+                         f"{missing[0]} never; split a permutation (rng.permutation(n)) so "
+                         "that every example is used exactly once per epoch")
+    if n >= 10 and np.array_equal(order, np.arange(n)):
+        raise ValueError("the indices come in order 0, 1, 2, ...: shuffle them with "
+                         "rng.permutation(n) before splitting")
+    again = _batches_of(answer, n, b, seed)
+    if len(again) != len(batches) or not all(
+            np.array_equal(x, y) for x, y in zip(again, batches, strict=True)):
+        raise ValueError("two Generators with the same seed gave different batches: shuffle "
+                         "with the rng argument (rng.permutation), not np.random")
+    if n >= 10:
+        other = np.concatenate(_batches_of(answer, n, b, seed + 1))
+        if np.array_equal(other, order):
+            raise ValueError("two different seeds gave the same batches: your function ignores "
+                             "the rng it is given")
+    return sizes
+
+
+REGISTRY: dict[str, Any] = {"Bowl": Bowl, "trajectory": trajectory,
+                            "minibatch_sizes": minibatch_sizes}

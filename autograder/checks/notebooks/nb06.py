@@ -1,0 +1,321 @@
+"""Notebook 6 on the student's side: probes that build the student's modules and run them.
+
+Each module check is one part (output, dx, dW, db, ...): the probe builds the student's
+class, runs forward then backward, and returns the part. ``Sequential`` is run over small
+stand-in modules defined here (a per-feature scale and shift, a tiling, a square), so that
+no layer the notebook asks for is ever handed to student code. The capstone probe trains
+the student's network with the student's function and returns its predictions; the
+grader holds the labels of the images it predicts when the case is hidden.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from autograder.checks import coerce
+from autograder.checks.cases import Case
+from autograder.checks.findings import Finding
+from autograder.checks.values import Named
+from reference_impl.layers.base import Module
+
+Array = NDArray[Any]
+
+
+def _f64(a: Any) -> Array:
+    return np.asarray(a, dtype=np.float64)
+
+
+# Functions whose gradient numerical_gradient estimates.
+
+_MIX = np.array([[1.0, -2.0], [0.5, 3.0], [-1.0, 1.0]])
+
+
+def _logsumexp(x: Any) -> float:
+    a = np.asarray(x)
+    m = float(np.max(a))
+    return m + float(np.log(np.sum(np.exp(a - m))))
+
+
+def _cross(x: Any) -> float:
+    a = np.asarray(x).ravel()
+    return float(a[0] * a[1] + np.sin(a[-1]) * np.prod(a[:2]))
+
+
+SUM_SQUARES = Named("nb06.sum_squares", "f(x) = Σ x²", lambda x: float(np.sum(np.asarray(x) ** 2)))
+SUM_CUBES = Named("nb06.sum_cubes", "f(x) = Σ x³", lambda x: float(np.sum(np.asarray(x) ** 3)))
+LOGSUMEXP = Named("nb06.logsumexp", "f(x) = log Σ exp x", _logsumexp)
+TANH_MIX = Named("nb06.tanh_mix", "f(X) = Σ tanh(X @ A), A of shape (3, 2)",
+                 lambda x: float(np.sum(np.tanh(np.asarray(x) @ _MIX))))
+SUM_EXP = Named("nb06.sum_exp", "f(x) = Σ exp x", lambda x: float(np.sum(np.exp(np.asarray(x)))))
+CROSS = Named("nb06.cross", "f(x) = x₀x₁ + sin(x_last)·x₀x₁", _cross)
+
+
+# Layers with one input: Linear, ReLU, Sigmoid, Max.
+
+def grad_of(layer: Any, name: str) -> Any:
+    grads = getattr(layer, "grads", None)
+    if not isinstance(grads, dict) or name not in grads:
+        raise KeyError(f"the layer has no grads[{name!r}]: backward must add the gradient of "
+                       f"params[{name!r}] into self.grads[{name!r}]")
+    return grads[name]
+
+
+def _shape_hint(part: str, got: Any, want: tuple[int, ...], of: str) -> None:
+    shape = np.shape(got)
+    if shape != want:
+        raise ValueError(f"{part} has shape {shape}; a gradient has the shape of what it "
+                         f"differentiates: {of} is {want}")
+
+
+SHAPES_OF_GRADIENTS = ("in backward each gradient has the shape of what it differentiates: "
+                       "dx like x (N, D), grads['W'] like W (D, M), grads['b'] like b (M,); "
+                       "so dx = dy @ W.T and dW = x.T @ dy")
+
+
+def linear_part(cls: Any, case: Case, part: str) -> Any:
+    """One part of cls(W, b): "forward" (y), "dx", "dw" (grads["W"]) or "db" (grads["b"]).
+
+    Runs forward x, then (except for "forward") backward dy, and a second (x2, dy2) pass
+    when the case has one. A part of the wrong shape is reported with the shape it must
+    have and why.
+    """
+    W, b, x, dy, *again = case.args
+    layer = cls(W, b)
+    y = layer.forward(x)
+    if part == "forward":
+        return y
+    try:
+        dx = layer.backward(dy)
+        if again:
+            layer.forward(again[0])
+            dx = layer.backward(again[1])
+            x = again[0]
+    except ValueError as exc:
+        raise ValueError(f"{exc}; {SHAPES_OF_GRADIENTS}") from None
+    if part == "dx":
+        _shape_hint("dx", dx, np.shape(x), "x")
+        return dx
+    name = "W" if part == "dw" else "b"
+    value = grad_of(layer, name)
+    _shape_hint(f"grads[{name!r}]", value, np.shape(W if name == "W" else b), f"params[{name!r}]")
+    return value
+
+
+UNSTABLE = ("an exp overflowed: compute the sigmoid from e^(−|x|), which never exceeds 1, "
+            "as in notebook 02")
+
+
+def unary_part(cls: Any, case: Case, part: str, stable: bool = False) -> Any:
+    """y of cls().forward(x), or dx after backward(dy), for a case (x, dy)."""
+    x, dy = case.args
+    try:
+        with np.errstate(over="raise") if stable else np.errstate():
+            layer = cls()
+            y = layer.forward(x)
+            if part == "forward":
+                return y
+            dx = layer.backward(dy)
+    except FloatingPointError as exc:
+        raise FloatingPointError(f"unstable: {exc}; {UNSTABLE}") from None
+    _shape_hint("dx", dx, np.shape(x), "x")
+    return dx
+
+
+def softmax_ce_part(cls: Any, case: Case, part: str) -> Any:
+    """The mean loss of cls().forward(logits, y), or backward() after it."""
+    logits, y = case.args
+    loss_fn = cls()
+    loss = loss_fn.forward(logits, y)
+    if part == "loss":
+        return loss
+    dlogits = loss_fn.backward()
+    _shape_hint("dlogits", dlogits, np.shape(logits), "the logits")
+    return dlogits
+
+
+def multiply_part(cls: Any, case: Case, part: str) -> Any:
+    a, b, dy = case.args
+    gate = cls()
+    y = gate.forward(a, b)
+    if part == "forward":
+        return y
+    grads = gate.backward(dy)
+    if not isinstance(grads, (tuple, list)) or len(grads) != 2:
+        raise TypeError(f"backward must return a pair (da, db), got {type(grads).__name__}")
+    return grads[0] if part == "da" else grads[1]
+
+
+# Sequential, run over stand-in modules.
+
+class Scale(Module):
+    """y = x ⊙ s + t, one scale and one shift per feature. params s, t: (D,)."""
+
+    def __init__(self, s: Any, t: Any) -> None:
+        super().__init__()
+        self.params = {"s": _f64(s).copy(), "t": _f64(t).copy()}
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self.x: Array = np.zeros(0)
+
+    def forward(self, x: Any, training: bool = True) -> Array:  # type: ignore[override]
+        self.x = _f64(x)
+        return self.x * self.params["s"] + self.params["t"]
+
+    def backward(self, dy: Any) -> Array:
+        dy = _f64(dy)
+        self.grads["s"] += (dy * self.x).sum(axis=0)
+        self.grads["t"] += dy.sum(axis=0)
+        return dy * self.params["s"]
+
+    def zero_grad(self) -> None:
+        for g in self.grads.values():
+            g[...] = 0.0
+
+
+class Tile(Module):
+    """y = [x, x]: D features become 2D. No parameters."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.params, self.grads = {}, {}
+        self.d = 0
+
+    def forward(self, x: Any, training: bool = True) -> Array:  # type: ignore[override]
+        x = _f64(x)
+        self.d = x.shape[1]
+        return np.concatenate([x, x], axis=1)
+
+    def backward(self, dy: Any) -> Array:
+        dy = _f64(dy)
+        return dy[:, :self.d] + dy[:, self.d:]
+
+
+class Square(Module):
+    """y = x². No parameters."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.params, self.grads = {}, {}
+        self.x: Array = np.zeros(0)
+
+    def forward(self, x: Any, training: bool = True) -> Array:  # type: ignore[override]
+        self.x = _f64(x)
+        return self.x**2
+
+    def backward(self, dy: Any) -> Array:
+        return 2.0 * self.x * _f64(dy)
+
+
+def build_chain(spec: Any) -> list[Any]:
+    """Stand-in modules from a spec: ("scale", s, t), ("tile",), ("square",)."""
+    modules: list[Any] = []
+    for item in spec:
+        if item[0] == "scale":
+            modules.append(Scale(item[1], item[2]))
+        elif item[0] == "tile":
+            modules.append(Tile())
+        else:
+            modules.append(Square())
+    return modules
+
+
+def sequential_part(cls: Any, case: Case, part: str) -> Any:
+    """y after forward; dx after backward; for "parameters", zero_grad and a second pass,
+    then every gradient of parameters() in order, flattened into one array."""
+    spec, x, dy = case.args
+    modules = build_chain(spec)
+    net = cls(*modules)
+    y = net.forward(x)
+    if part == "forward":
+        return y
+    dx = net.backward(dy)
+    if part == "dx":
+        return dx
+    net.zero_grad()
+    net.forward(x)
+    net.backward(dy)
+    pairs = list(net.parameters())
+    own = {id(m.params[k]) for m in modules for k in m.params}
+    for pair in pairs:
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise TypeError("parameters() must return (param, grad) pairs")
+        if id(pair[0]) not in own:
+            raise ValueError("parameters() must return each layer's own params arrays (not "
+                             "copies), so that the optimizer updates the network in place")
+    grads = [np.asarray(g, dtype=np.float64).ravel() for _, g in pairs]
+    return np.concatenate(grads) if grads else np.zeros(0)
+
+
+# SGD with momentum, in place.
+
+def sgd_path(cls: Any, case: Case) -> Array:
+    """All parameters after the steps, flattened: cls(lr, momentum=...).step(pairs) per step."""
+    params, steps, lr, momentum = case.args
+    params = [np.array(p) for p in params]
+    grads = [np.zeros_like(p) for p in params]
+    opt = cls(lr, momentum=momentum)
+    for step in steps:
+        for g, new in zip(grads, step, strict=True):
+            g[...] = new
+        opt.step(list(zip(params, grads, strict=True)))
+    return np.concatenate([p.ravel() for p in params])
+
+
+# The capstone: train with the student's function, predict held-out images.
+
+DIGITS_SPLIT_SEED = 2
+ACCURACY_THRESHOLD = 0.95
+N_CLASSES = 10
+
+
+def digits_split() -> Any:
+    """The notebook's split of the 8×8 digits the course ships (X scaled to [0, 1])."""
+    from reference_impl.data import load_digits, train_val_test_split
+
+    X, y = load_digits()
+    return train_val_test_split(X, y, rng=np.random.default_rng(DIGITS_SPLIT_SEED))
+
+
+def predictions(fn: Callable[..., Any], case: Case) -> Array:
+    """Train with ``fn(X_train, y_train, seed=s)``, then predict the case's images.
+
+    A visible case names the images by their order in the notebook's test split; a
+    hidden case carries images whose labels only the grader has.
+    """
+    seed, images = case.args
+    data = digits_split()
+    if images.ndim == 1:
+        images = data.X_test[images.astype(np.intp)]
+    result = fn(data.X_train.copy(), data.y_train.copy(), seed=int(seed))
+    model = result[0] if isinstance(result, tuple) else result
+    if not hasattr(model, "forward"):
+        raise TypeError(f"return the trained model (something with .forward), got "
+                        f"{type(model).__name__}")
+    scores = coerce.as_array(model.forward(images.copy()))
+    if scores.shape != (len(images), N_CLASSES):
+        raise ValueError(f"the model returned scores of shape {scores.shape} for "
+                         f"{len(images)} images; expected ({len(images)}, {N_CLASSES})")
+    return np.argmax(scores, axis=1).astype(np.float64)
+
+
+def accuracy_at_least(case: Case, value: Any, expected: Any) -> Finding:
+    pred, truth = np.asarray(value), np.asarray(expected)
+    if pred.shape != truth.shape:
+        return Finding(False, f"{pred.size} predictions for {truth.size} test images")
+    accuracy = float(np.mean(pred == truth))
+    if accuracy >= ACCURACY_THRESHOLD:
+        return Finding(True, f"seed {case.args[0]}: test accuracy {accuracy:.3f}")
+    return Finding(False, f"seed {case.args[0]}: test accuracy {accuracy:.3f} is below "
+                   f"{ACCURACY_THRESHOLD:.2f}")
+
+
+REGISTRY: dict[str, Any] = {
+    "sum_squares": SUM_SQUARES, "sum_cubes": SUM_CUBES, "logsumexp": LOGSUMEXP,
+    "tanh_mix": TANH_MIX, "sum_exp": SUM_EXP, "cross": CROSS,
+    "linear_part": linear_part, "unary_part": unary_part, "softmax_ce_part": softmax_ce_part,
+    "multiply_part": multiply_part, "sequential_part": sequential_part, "sgd_path": sgd_path,
+    "predictions": predictions, "accuracy_at_least": accuracy_at_least,
+}
