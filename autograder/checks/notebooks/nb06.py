@@ -266,7 +266,7 @@ def sgd_path(cls: Any, case: Case) -> Array:
 
 # The capstone: train with the student's function, predict held-out images.
 
-DIGITS_SPLIT_SEED = 2
+DIGITS_SPLIT_SEED = 3
 ACCURACY_THRESHOLD = 0.95
 N_CLASSES = 10
 
@@ -282,14 +282,19 @@ def digits_split() -> Any:
 def predictions(fn: Callable[..., Any], case: Case) -> Array:
     """Train with ``fn(X_train, y_train, seed=s)``, then predict the case's images.
 
-    A visible case names the images by their order in the notebook's test split; a
-    hidden case carries images whose labels only the grader has.
+    A visible case trains on the notebook's training split and names the images by their
+    order in its test split, as the notebook does; a hidden case carries images whose
+    labels only the grader has, and trains on every shipped digit.
     """
     seed, images = case.args
     data = digits_split()
     if images.ndim == 1:
         images = data.X_test[images.astype(np.intp)]
-    result = fn(data.X_train.copy(), data.y_train.copy(), seed=int(seed))
+        X, y = data.X_train, data.y_train
+    else:
+        X = np.concatenate([data.X_train, data.X_val, data.X_test])
+        y = np.concatenate([data.y_train, data.y_val, data.y_test])
+    result = fn(X, y, seed=int(seed))
     model = result[0] if isinstance(result, tuple) else result
     if not hasattr(model, "forward"):
         raise TypeError(f"return the trained model (something with .forward), got "
