@@ -18,8 +18,20 @@ float32 when given float32; randomness only enters through an explicit
 ``numpy.random.Generator``.
 """
 
-from reference_impl.layers.container import Sequential, count_parameters, mlp
+from typing import TYPE_CHECKING
+
+from reference_impl._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from reference_impl.layers.container import Sequential, mlp
+    from reference_impl.layers.counting import count_parameters
 
 __version__ = "0.1.0"
+
+# Imported on first use: importing the package imports nothing else, so a notebook's
+# sandbox can hold just the modules it needs.
+_EXPORTS = {"Sequential": "layers.container", "mlp": "layers.container",
+            "count_parameters": "layers.counting"}
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
 
 __all__ = ["Sequential", "__version__", "count_parameters", "mlp"]

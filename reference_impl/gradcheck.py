@@ -28,6 +28,7 @@ import numpy as np
 
 from reference_impl._validation import FloatArray, as_float_array, check_generator, positive_real
 from reference_impl.layers.base import Module
+from reference_impl.metrics import _elementwise_error, _numbers, relative_error
 
 __all__ = [
     "GradientCheckError",
@@ -140,36 +141,6 @@ def numerical_gradient(
             # Richardson extrapolation of the h and 2h estimates cancels their h² terms.
             grad[index] = (8 * near - difference(index, original, 2 * h)) / (12 * h)
     return grad
-
-
-def _elementwise_error(a: FloatArray, b: FloatArray) -> FloatArray:
-    """|a − b| / max(1e-12, |a| + |b|) entry by entry; NaN or inf anywhere counts as inf."""
-    with np.errstate(invalid="ignore", over="ignore"):
-        err = np.abs(a - b) / np.maximum(1e-12, np.abs(a) + np.abs(b))
-    return np.where(np.isfinite(a) & np.isfinite(b) & np.isfinite(err), err, np.inf)
-
-
-def _numbers(x: Any, name: str) -> FloatArray:
-    """x as a float64 array, NaN allowed: a gradient holding NaN is wrong, not malformed."""
-    arr = np.asarray(x)
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
-    return arr.astype(np.float64)
-
-
-def relative_error(a: Any, b: Any) -> float:
-    """max over entries i of |aᵢ − bᵢ| / max(1e-12, |aᵢ| + |bᵢ|), the worst entry's error.
-
-    The convention is elementwise, then the maximum: every entry must agree to the
-    tolerance relative to its own size, so one wrong entry among large correct ones
-    is not hidden by a norm. The floor 1e-12 keeps entries that are both zero at
-    error 0. The result lies in [0, 1] (1 when the signs differ or one side is 0),
-    or is inf if either side holds NaN or inf. a, b: the same shape.
-    """
-    x, y = _numbers(a, "a"), _numbers(b, "b")
-    if x.shape != y.shape:
-        raise ValueError(f"expected a and b of the same shape, got {x.shape} and {y.shape}")
-    return float(np.max(_elementwise_error(x, y))) if x.size else 0.0
 
 
 def _worst(name: str, analytic: FloatArray, numeric: FloatArray) -> GradientCheckError:

@@ -1,14 +1,13 @@
-"""Train/validation/test splits, shuffled mini-batches, and standardisation fitted on train."""
+"""Train/validation/test splits, and standardisation fitted on the training part."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
 
-from reference_impl._validation import as_float_array, check_generator, positive_int
+from reference_impl._validation import as_float_array, check_generator
 
 Array = NDArray[Any]
 
@@ -101,45 +100,6 @@ def train_val_test_split(
         order = rng.permutation(n)
         test_idx, val_idx, train_idx = np.split(order, [n_test, n_test + n_val])
     return Split(X[train_idx], y[train_idx], X[val_idx], y[val_idx], X[test_idx], y[test_idx])
-
-
-def minibatches(
-    X: Any,
-    y: Any,
-    batch_size: int,
-    *,
-    rng: np.random.Generator | None = None,
-    shuffle: bool = True,
-    drop_last: bool = False,
-) -> Iterator[tuple[Array, NDArray[np.intp]]]:
-    """Yield ``(xb, yb)`` batches of ``X`` (N, ...) and ``y`` (N,), ``batch_size`` rows each.
-
-    ``shuffle=True`` draws a fresh order from ``rng`` (required then); the last batch is
-    smaller when ``batch_size`` does not divide N, unless ``drop_last=True`` drops it.
-    One pass over the data is one epoch. Arguments are checked at the call, not at the
-    first ``next``.
-    """
-    X, y = _check_xy(X, y)
-    batch_size = positive_int(batch_size, "batch_size")
-    if shuffle:
-        if rng is None:
-            raise TypeError(
-                "shuffle=True needs rng=numpy.random.default_rng(seed); "
-                "or pass shuffle=False for a fixed order"
-            )
-        order = check_generator(rng).permutation(len(y))
-    else:
-        order = np.arange(len(y))
-    stop = len(y) - len(y) % batch_size if drop_last else len(y)
-    return _batches(X, y, order, int(batch_size), stop)
-
-
-def _batches(
-    X: Array, y: NDArray[np.intp], order: NDArray[np.intp], batch_size: int, stop: int
-) -> Iterator[tuple[Array, NDArray[np.intp]]]:
-    for start in range(0, stop, batch_size):
-        idx = order[start : min(start + batch_size, stop)]
-        yield X[idx], y[idx]
 
 
 class Standardizer:

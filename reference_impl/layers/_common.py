@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 import numpy as np
@@ -66,3 +67,21 @@ def float_dtype(dtype: DTypeLike) -> np.dtype[Any]:
     if kind not in (np.float32, np.float64):
         raise TypeError(f"dtype must be float32 or float64, got {kind}")
     return kind
+
+
+def check_layer_sizes(layer_sizes: Any) -> list[int]:
+    """Widths of an MLP, input to output: at least two positive ints."""
+    if isinstance(layer_sizes, str | bytes) or not isinstance(layer_sizes, Sequence | np.ndarray):
+        raise ValueError(
+            f"layer_sizes must be a sequence of widths such as [784, 128, 10], got {layer_sizes!r}"
+        )
+    sizes = list(layer_sizes)
+    if len(sizes) < 2:
+        raise ValueError(
+            f"layer_sizes needs at least 2 entries (inputs and outputs), got {sizes}; "
+            "e.g. [784, 10] for a single linear layer"
+        )
+    for i, size in enumerate(sizes):
+        if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 1:
+            raise ValueError(f"layer_sizes[{i}] = {size!r} is not a positive int; every width must be >= 1")
+    return [int(s) for s in sizes]

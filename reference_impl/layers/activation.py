@@ -7,7 +7,6 @@ Jacobian couples the classes) and maxout (which reduces groups of pieces) overri
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -23,6 +22,7 @@ from reference_impl.layers._common import (
     zero_grads_in_place,
 )
 from reference_impl.layers.base import Module
+from reference_impl.layers.elementwise import Activation
 
 __all__ = [
     "ACTIVATION_LAYERS",
@@ -40,38 +40,6 @@ __all__ = [
     "activation",
     "check_activation_name",
 ]
-
-
-class Activation(Module):
-    """Elementwise activation: y = g(z); backward dz = dy · g′(z).
-
-    Args:
-        fn: g, mapping z to y of the same shape.
-        grad: g′, taking the *input* z (not the output) and returning dg/dz elementwise.
-
-    z may have any shape, typically (N, M); no parameters.
-    """
-
-    def __init__(self, fn: Callable[[Any], FloatArray], grad: Callable[[Any], FloatArray]) -> None:
-        super().__init__()
-        self.fn = fn
-        self.grad = grad
-        self._z: FloatArray | None = None
-
-    def forward(self, z: Any, training: bool = True) -> FloatArray:  # type: ignore[override]
-        """y = g(z). z: any shape, e.g. (N, M); returns the same shape and dtype."""
-        z = as_float_array(z, "z")
-        self._z = z
-        return self.fn(z)
-
-    def backward(self, dy: Any) -> FloatArray:
-        """dz = dy · g′(z), elementwise. dy: the shape of the output; returns z's shape."""
-        z = require_forward(self._z, self)
-        dy = upstream(dy, z.shape, self)
-        return (dy * self.grad(z)).astype(z.dtype, copy=False)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
 
 
 class Identity(Activation):

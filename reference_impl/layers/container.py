@@ -1,4 +1,4 @@
-"""Networks as chains of modules: Sequential, the multilayer perceptron, parameter counts."""
+"""Networks as chains of modules: Sequential and the multilayer perceptron."""
 
 from __future__ import annotations
 
@@ -10,14 +10,10 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from reference_impl._validation import check_generator
-from reference_impl.layers._common import zero_grads_in_place
-from reference_impl.layers.activation import PReLU, check_activation_name
-from reference_impl.layers.activation import activation as make_activation
+from reference_impl.layers._common import check_layer_sizes, zero_grads_in_place
 from reference_impl.layers.base import Array, Module
-from reference_impl.layers.dropout import Dropout, check_drop_probability
-from reference_impl.layers.linear import Linear
 
-__all__ = ["Sequential", "count_parameters", "mlp"]
+__all__ = ["Sequential", "mlp"]
 
 _RELU_FAMILY = frozenset({"relu", "leaky_relu", "prelu"})
 
@@ -125,34 +121,6 @@ class Sequential(Module):
         return f"Sequential(\n{inner}\n)" if self.modules else "Sequential()"
 
 
-def _layer_sizes(layer_sizes: Any) -> list[int]:
-    """Widths of an MLP, input to output: at least two positive ints."""
-    if isinstance(layer_sizes, str | bytes) or not isinstance(layer_sizes, Sequence | np.ndarray):
-        raise ValueError(
-            f"layer_sizes must be a sequence of widths such as [784, 128, 10], got {layer_sizes!r}"
-        )
-    sizes = list(layer_sizes)
-    if len(sizes) < 2:
-        raise ValueError(
-            f"layer_sizes needs at least 2 entries (inputs and outputs), got {sizes}; "
-            "e.g. [784, 10] for a single linear layer"
-        )
-    for i, size in enumerate(sizes):
-        if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 1:
-            raise ValueError(f"layer_sizes[{i}] = {size!r} is not a positive int; every width must be >= 1")
-    return [int(s) for s in sizes]
-
-
-def count_parameters(layer_sizes: Sequence[int]) -> int:
-    """Parameters of a fully connected net: Σ_l (d_in · d_out + d_out) over its layers.
-
-    Each layer has a (d_in, d_out) weight matrix and d_out biases. For 784-128-32-10
-    this is 100,480 + 4,128 + 330 = 104,938. layer_sizes: widths from input to output.
-    """
-    sizes = _layer_sizes(layer_sizes)
-    return sum(d_in * d_out + d_out for d_in, d_out in pairwise(sizes))
-
-
 def mlp(
     layer_sizes: Sequence[int],
     *,
@@ -179,14 +147,23 @@ def mlp(
     With a parameter-free activation, ``mlp(sizes, ...).n_parameters ==
     count_parameters(sizes)``; PReLU adds one slope per hidden unit.
     """
-    sizes = _layer_sizes(layer_sizes)
+    # The parts are imported here so that Sequential alone needs none of them (notebook 6's
+    # sandbox has Sequential's module without the layers it asks students to write).
+    from reference_impl.layers.activation import PReLU, check_activation_name
+    from reference_impl.layers.activation import activation as make_activation
+    from reference_impl.layers.linear import Linear
+
+    sizes = check_layer_sizes(layer_sizes)
     rng = check_generator(rng)
     if check_activation_name(activation) == "maxout":
         raise ValueError(
             "mlp does not build maxout nets (each unit needs K linear pieces); "
             "compose Linear(d_in, M*K) and Maxout(K) in a Sequential instead"
         )
-    dropout = check_drop_probability(dropout)
+    if dropout:  # notebook 7 writes its own dropout: its sandbox lacks the module
+        from reference_impl.layers.dropout import Dropout, check_drop_probability
+
+        dropout = check_drop_probability(dropout)
     if init is None:
         init = "kaiming_normal" if activation in _RELU_FAMILY else "glorot_uniform"
     modules: list[Module] = []

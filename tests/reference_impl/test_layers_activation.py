@@ -27,8 +27,8 @@ from reference_impl.layers import (
     Sigmoid,
     Softmax,
     Tanh,
-    activation,
 )
+from reference_impl.layers.activation import activation
 from reference_impl.layers.base import Module
 from tests.reference_impl._layers_support import (
     assert_checked,
