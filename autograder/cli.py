@@ -115,9 +115,34 @@ def _cmd_pipeline(args: argparse.Namespace) -> int:
 def _cmd_check(args: argparse.Namespace) -> int:
     from autograder.student import check_notebook
 
-    summary = check_notebook(Path(args.path))
-    print(summary.render())
-    return 0 if summary.all_passed else 1
+    try:
+        outcome = check_notebook(Path(args.path), with_hidden=args.with_hidden)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"dlf check: {exc}", file=sys.stderr)
+        return 2
+    print(outcome.output)
+    return 0 if outcome.passed else 1
+
+
+def _cmd_student_build(args: argparse.Namespace) -> int:
+    from autograder.nb.course import assignments
+    from autograder.nb.kernel import write_kernelspec
+    from autograder.nb.views import build_view, write_wheel
+
+    try:
+        views = [build_view(a) for a in assignments()]
+    except ValueError as exc:
+        print(f"dlf student-build: {exc}", file=sys.stderr)
+        return 1
+    if args.kernel:
+        print(write_kernelspec())
+        return 0
+    for view in views:
+        print(f"notebook {view.notebook}: {view.path} ({len(view.modules)} modules)")
+    if args.wheels:
+        for view in views:
+            print(f"wrote {write_wheel(view, Path(args.wheels))}")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -172,8 +197,19 @@ def build_parser() -> argparse.ArgumentParser:
         grading_options(p, "out/demo", cell_timeout=10.0)
         p.set_defaults(func=func)
 
-    p = sub.add_parser("check", help="run the visible checks of one notebook and summarise them")
+    p = sub.add_parser("student-build", help="build each notebook's student build (what its "
+                       "sandbox and its students' kernels may import)")
+    p.add_argument("--wheels", metavar="DIR", help="also write one wheel per notebook into DIR")
+    p.add_argument("--kernel", action="store_true",
+                   help="write the Jupyter kernel that gives each notebook its build; print its "
+                        "JUPYTER_PATH entry")
+    p.set_defaults(func=_cmd_student_build)
+
+    p = sub.add_parser("check", help="run one notebook with its student build and summarise its "
+                       "visible checks")
     p.add_argument("path", help="a notebook, e.g. notebooks/01_unit_to_network/01_unit_to_network.ipynb")
+    p.add_argument("--with-hidden", action="store_true",
+                   help="grade it with the hidden checks too (self-study, in the repository)")
     p.set_defaults(func=_cmd_check)
     return parser
 
