@@ -18,11 +18,16 @@ from pathlib import Path
 from typing import Any
 
 from nbconvert.preprocessors import Preprocessor
-from traitlets import Bool
 from nbformat import NotebookNode, v4
+from traitlets import Bool
 
 from autograder.instructor import mathjax
-from autograder.instructor.redact import OUTPUTS_WITHHELD, first_hidden_test, lines_from_outputs, visible_source
+from autograder.instructor.redact import (
+    OUTPUTS_WITHHELD,
+    first_hidden_test,
+    lines_from_outputs,
+    visible_source,
+)
 from autograder.nb.course import check_calls, is_test
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -43,7 +48,7 @@ def _catalogue(source: str) -> list[str]:
     return names
 
 
-class RedactHiddenTests(Preprocessor):  # type: ignore[misc]
+class RedactHiddenTests(Preprocessor):
     """What a student may see of an autograded notebook; see ``autograder.instructor.redact``."""
 
     enabled = Bool(True).tag(config=True)  # nbconvert skips a preprocessor that is not enabled
@@ -66,7 +71,7 @@ class RedactHiddenTests(Preprocessor):  # type: ignore[misc]
         return nb, resources
 
 
-class LocalMathJax(Preprocessor):  # type: ignore[misc]
+class LocalMathJax(Preprocessor):
     """Ship MathJax with the page: nbconvert's writer puts ``resources['outputs']`` beside it."""
 
     enabled = Bool(True).tag(config=True)
