@@ -35,7 +35,7 @@ from autograder.nb.course import assignments
 
 _UNSAFE = re.compile(r"[^\w.-]+")
 _CANVAS = re.compile(r"^(?P<name>.+?)_(?:(?P<late>LATE)_)?(?P<uid>\d+)_(?P<sid>\d+)_(?P<original>.+)$")
-_MOODLE = "_assignsubmission_"
+_MOODLE = re.compile(r"^(?P<name>.+)_(?P<pid>\d+)_assignsubmission_")
 _COPY_SUFFIX = re.compile(r"(?:[-_ ]\(?\d+\)?)+$")  # "04_costs-1", "04_costs (2)": an LMS's copy counter
 
 
@@ -69,7 +69,7 @@ class Incoming:
     submitted_at: str | None = None  # ISO 8601, as the source gave it
     timestamp_txt: bytes | None = None
     original: str = ""  # the file name the student gave it
-    order: tuple[bool, str, int] = (False, "", 0)  # (late, time, LMS file id): the latest sorts last
+    order: tuple[bool, str, int] = (False, "", 0)  # (late, time, LMS file id): later hand-ins sort last
 
     def meta(self) -> dict[str, object]:
         return {"student": self.who.id, "name": self.who.name, "lms_user_id": self.who.lms_user_id,
@@ -204,9 +204,9 @@ def _from_zip(source: Path, known: list[str], given: str | None,
             path = PurePosixPath(name)
             when = datetime(*info.date_time).isoformat()
             late, order = False, (False, when, 0)
-            if len(path.parts) > 1 and _MOODLE in path.parts[-2]:
-                full, _, rest = path.parts[-2].partition("_")
-                who = Identity(student_id(full), full, None, rest.split("_")[0] or None)
+            moodle = _MOODLE.match(path.parts[-2]) if len(path.parts) > 1 else None
+            if moodle:
+                who = Identity(student_id(moodle["name"]), moodle["name"], None, moodle["pid"])
                 original = path.name
             elif m := _CANVAS.match(path.name):
                 who = Identity(m["uid"], m["name"], m["uid"])
@@ -243,8 +243,9 @@ def _one_per_student_and_assignment(incoming: list[Incoming], summary: ImportSum
         groups.setdefault((item.who.id, item.assignment), []).append(item)
     out = []
     for (sid, assignment), items in sorted(groups.items()):
-        latest = max(i.order for i in items)
-        last = [i for i in items if i.order == latest]
+        # one hand-in is the files with the same late flag and time (Canvas numbers each file)
+        latest = max(i.order[:2] for i in items)
+        last = sorted((i for i in items if i.order[:2] == latest), key=lambda i: i.order)
         if len(last) > 1:  # one hand-in with several notebooks: only the assignment's name decides
             named = [i for i in last if _COPY_SUFFIX.sub("", PurePosixPath(i.original).stem) == assignment]
             if len(named) != 1:
