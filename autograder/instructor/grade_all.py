@@ -21,7 +21,7 @@ from autograder.grading import NotebookResult
 from autograder.grading.batch import Job, grade_many
 from autograder.instructor import gradebook
 from autograder.instructor.gradebook import disk_full_is_clear
-from autograder.instructor.workspace import Submission, Workspace
+from autograder.instructor.workspace import Submission, Workspace, WorkspaceError
 from autograder.progress import ProgressBar
 from autograder.sandbox.limits import Limits
 
@@ -88,6 +88,10 @@ def grade_workspace(ws: Workspace, *, assignments: list[str] | None = None,
     ws.check_assignments(assignments)
     scan = ws.scan(assignments)
     subs = scan.submissions
+    if not subs and not scan.refused:
+        raise WorkspaceError(f"no submission to grade in {ws.submitted}"
+                             + (f" for {', '.join(assignments)}" if assignments else "")
+                             + f": import some first (dlf import SOURCE --workspace {ws.path})")
     summary = GradeSummary(refused=scan.refused)
     todo: list[tuple[Submission, str, bool]] = []
     cached: list[tuple[Submission, NotebookResult]] = []
