@@ -51,6 +51,25 @@ def wrong() -> nbformat.NotebookNode:
     return nb
 
 
+def unclipped() -> nbformat.NotebookNode:
+    """The key without the eps clip in ``cross_entropy``: visible cases pass, a hidden one fails."""
+    nb = copy.deepcopy(key())
+    cell = next(c for c in nb.cells if is_answer(c) and nbgrader_meta(c)["grade_id"] == "cross_entropy")
+    cell.source = cell.source.replace("np.log(np.maximum(p_true, eps))", "np.log(p_true)")
+    assert "np.log(p_true)" in cell.source
+    return nb
+
+
+def snooping() -> nbformat.NotebookNode:
+    """The key, but ``cross_entropy`` keeps the inputs it is called with and a last cell prints them."""
+    nb = copy.deepcopy(key())
+    cell = next(c for c in nb.cells if is_answer(c) and nbgrader_meta(c)["grade_id"] == "cross_entropy")
+    cell.source = "SEEN = []\n" + cell.source.replace(
+        "    ### BEGIN SOLUTION\n", "    ### BEGIN SOLUTION\n    SEEN.append(np.shape(probs))\n", 1)
+    nb.cells.append(nbformat.v4.new_code_cell('print("SNOOPED", SEEN)'))
+    return nb
+
+
 def incoming(folder: Path, students: dict[str, nbformat.NotebookNode]) -> Path:
     for student, nb in students.items():
         write(folder / student / NAME / f"{NAME}.ipynb", nb)
