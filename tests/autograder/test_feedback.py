@@ -13,7 +13,17 @@ from autograder.grading import ItemResult
 from autograder.instructor.redact import HIDDEN_FAILED, check_lines
 from autograder.instructor.workspace import Workspace
 from autograder.nb.course import ROOT, is_test, nbgrader_meta, read
-from tests.autograder.classes import ASSIGNMENT, NAME, blank, dlf, incoming, key, nbgrader, snooping, unclipped
+from tests.autograder.classes import (
+    ASSIGNMENT,
+    NAME,
+    blank,
+    dlf,
+    incoming,
+    key,
+    nbgrader,
+    snooping,
+    unclipped,
+)
 
 SOURCE_TEXT = "\n".join(c.source for c in read(ASSIGNMENT.source).cells)
 
