@@ -151,7 +151,8 @@ def render(result: NotebookResult, book: Book, student: StudentRecord, source: N
     waiting = len(book.waiting)
     penalty = (f" (after a late penalty of {points(book.late_penalty)})" if book.late_penalty else "")
     head = [f"<h1>{e(notebook_title(source) or result.assignment)}</h1>",
-            f"<p>{e(student.name)} <small>({e(student.id)})</small> · {e(result.assignment)}</p>",
+            f"<p>{e(student.name)}{f' <small>({e(student.id)})</small>' if student.name != student.id else ''}"
+            f" · {e(result.assignment)}</p>",
             f"<p class=total>Total: <b>{points(book.score)} / {points(book.max_score)}</b> points{penalty}</p>"]
     if waiting:
         head.append(f"<p class=manual>{waiting} written answer{'s' if waiting > 1 else ''} still wait for "

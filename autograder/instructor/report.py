@@ -104,6 +104,11 @@ def plot_distributions(data: ReportData, folder: Path) -> list[Path]:
     return paths
 
 
+def _who(name: str, sid: str) -> str:
+    e = html.escape
+    return e(sid) if name == sid else f"{e(name)}<br><small>{e(sid)}</small>"
+
+
 def _table(head: list[str], rows: list[list[str]], *, raw_html: bool = False) -> str:
     e = html.escape
     th = "".join(f"<th>{e(h)}</th>" for h in head)
@@ -131,7 +136,7 @@ def write_report(ws: Workspace, *, formgrader_url: str = FORMGRADER) -> Path:
 
     per_student = []
     for sid, student in books.students.items():
-        row = [f"{e(student.name)}<br><small>{e(sid)}</small>"]
+        row = [_who(student.name, sid)]
         total = maximum = 0.0
         for name in names:
             book = books.get(sid, name)
@@ -160,7 +165,7 @@ def write_report(ws: Workspace, *, formgrader_url: str = FORMGRADER) -> Path:
     for (sid, name), book in sorted(books.books.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         for gid in book.waiting:
             link = f"{formgrader_url.rstrip('/')}/formgrader/submissions/{book.submitted_notebook_id}"
-            queue.append([e(name), f"{e(books.students[sid].name)}<br><small>{e(sid)}</small>",
+            queue.append([e(name), _who(books.students[sid].name, sid),
                           e(data.titles.get(name, {}).get(gid, gid)),
                           f'<a href="{e(link)}">grade in formgrader</a>'])
 
