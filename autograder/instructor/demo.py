@@ -39,8 +39,8 @@ class DemoOutcome:
         """The answer key earns full marks and the untouched release zero, on every assignment."""
         kind = {s.name: s.kind for s in self.students}
         for r in self.summary.results:
-            if kind.get(r.student) == "key" and any(
-                    i.points is not None and i.points < i.max_points for i in r.items):
+            if kind.get(r.student) == "key" and any(  # written answers are the grader's to score
+                    i.kind == "autograded" and (i.points or 0) < i.max_points for i in r.items):
                 return False
             if kind.get(r.student) == "blank" and any(i.points for i in r.items):
                 return False

@@ -112,8 +112,9 @@ def grade_workspace(ws: Workspace, *, assignments: list[str] | None = None,
     jobs = [Job(sub.assignment.source, sub.path, sub.student, limits,
                 hide=(ws.path.resolve(),)) for sub, _, _ in todo]
     with gradebook.GradebookWriter(ws) as books:
+        recorded = books.recorded() if cached else {}
         for sub, result in cached:
-            if not books.matches(result, sub):
+            if not books.matches(result, recorded):
                 books.record(result, sub)
                 summary.reconciled += 1
             summary.results.append(result)

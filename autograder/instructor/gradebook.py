@@ -98,20 +98,27 @@ class GradebookWriter:
     def __exit__(self, *exc: object) -> None:
         self.gb.close()
 
-    def matches(self, result: NotebookResult, sub: Submission) -> bool:
-        """True when the gradebook already holds this result (automatic scores and the student)."""
-        from nbgrader.api import MissingEntry
+    def recorded(self) -> dict[tuple[str, str], dict[str, float | None]]:
+        """Every submission's automatic scores, ``(student, assignment) -> {grade id: auto}``, in one query."""
+        from nbgrader.api import Assignment, BaseCell, Grade, SubmittedAssignment, SubmittedNotebook
 
-        name = result.assignment
-        try:
-            self.gb.find_submission(name, result.student)
-            for item in result.items:
-                grade = self.gb.find_grade(item.grade_id, name, name, result.student)
-                if grade.auto_score != item.points:
-                    return False
-        except MissingEntry:
-            return False
-        return True
+        rows = (self.gb.db.query(SubmittedAssignment.student_id, Assignment.name, BaseCell.name, Grade.auto_score)
+                .select_from(Grade)
+                .join(SubmittedNotebook, Grade.notebook_id == SubmittedNotebook.id)
+                .join(SubmittedAssignment, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
+                .join(Assignment, SubmittedAssignment.assignment_id == Assignment.id)
+                .join(BaseCell, Grade.cell_id == BaseCell.id))
+        out: dict[tuple[str, str], dict[str, float | None]] = {}
+        for student, assignment, gid, auto in rows:
+            out.setdefault((student, assignment), {})[gid] = auto
+        return out
+
+    @staticmethod
+    def matches(result: NotebookResult, recorded: dict[tuple[str, str], dict[str, float | None]]) -> bool:
+        """True when the gradebook already holds this result's automatic scores."""
+        scores = recorded.get((result.student, result.assignment))
+        return scores is not None and all(
+            i.grade_id in scores and scores[i.grade_id] == i.points for i in result.items)
 
     def record(self, result: NotebookResult, sub: Submission | None = None, *,
                content_changed: bool = False) -> None:
