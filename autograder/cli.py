@@ -51,35 +51,34 @@ def _cmd_grade(args: argparse.Namespace) -> int:
                               limits=_limits(args), force=args.force)
     print(f"graded {summary.graded} submissions, reused {summary.reused} unchanged results, "
           f"in {summary.seconds:.1f} s")
+    if summary.reconciled:
+        print(f"recorded {summary.reconciled} earlier results the gradebook was missing")
     print(f"gradebook: {ws.gradebook}")
-    return 0
+    for line in summary.refused:
+        print(f"not graded: {line}", file=sys.stderr)
+    return 1 if summary.refused else 0
 
 
 def _cmd_feedback(args: argparse.Namespace) -> int:
     from autograder.instructor.feedback import write_feedback
-    from autograder.instructor.grade_all import load_results
 
     ws = _workspace(args)
-    paths = write_feedback(ws, load_results(ws))
-    print(f"wrote {len(paths)} feedback pages under {ws.feedback}")
+    summary = write_feedback(ws)
+    print(summary.render(ws))
     return 0
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from autograder.instructor.export import export_csv
-    from autograder.instructor.grade_all import load_results
+    from autograder.instructor.export import export_grades
 
-    ws = _workspace(args)
-    print(f"wrote {export_csv(ws, load_results(ws))}")
+    print(export_grades(_workspace(args)).render())
     return 0
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from autograder.instructor.grade_all import load_results
     from autograder.instructor.report import write_report
 
-    ws = _workspace(args)
-    print(f"wrote {write_report(ws, load_results(ws))}")
+    print(f"wrote {write_report(_workspace(args), formgrader_url=args.formgrader_url)}")
     return 0
 
 
@@ -179,11 +178,15 @@ def build_parser() -> argparse.ArgumentParser:
     grading_options(p, "course")
     p.set_defaults(func=_cmd_grade)
 
-    for name, func, text in (("feedback", _cmd_feedback, "write per-student HTML feedback"),
-                             ("export", _cmd_export, "write grades.csv, one column per graded item"),
-                             ("report", _cmd_report, "write the class report (plots, common mistakes)")):
+    for name, func, text in (
+            ("feedback", _cmd_feedback, "write per-student HTML feedback from the gradebook"),
+            ("export", _cmd_export, "write grades.csv (one column per graded item) and canvas.csv"),
+            ("report", _cmd_report, "write the class report: students, problems, manual-grading queue")):
         p = sub.add_parser(name, help=text)
         p.add_argument("--workspace", default="course", help="the class's folder (default course)")
+        if name == "report":
+            p.add_argument("--formgrader-url", default="http://localhost:8888",
+                           help="where formgrader runs, for the links of the manual-grading queue")
         p.set_defaults(func=func)
 
     for name, func, text in (
@@ -215,12 +218,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; a problem with the input is one line on stderr and exit status 1."""
+    import os
+
+    from autograder.instructor.gradebook import DiskFull
+    from autograder.instructor.mathjax import MathJaxMissing
+
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
-    result: int = args.func(args)
+    try:
+        result: int = args.func(args)
+    except (ValueError, DiskFull, MathJaxMissing, FileNotFoundError) as exc:
+        if os.environ.get("DLF_DEBUG"):
+            raise
+        text = exc.strerror if isinstance(exc, DiskFull) and exc.strerror else str(exc)
+        print(f"error: {text}", file=sys.stderr)
+        return 1
     return result
 
 

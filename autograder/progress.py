@@ -1,4 +1,4 @@
-"""A dependency-free progress bar with an ETA, drawn on stderr."""
+"""A dependency-free progress bar with an ETA, drawn on stderr when it is a terminal."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import time
 
 class ProgressBar:
     def __init__(self, *, total: int, label: str, enabled: bool = True, width: int = 30) -> None:
+        # Logs and pipes get no bar: its carriage returns would bury the one line an error prints.
+        enabled = enabled and total > 0 and sys.stderr.isatty()
         self.total, self.label, self.enabled, self.width = total, label, enabled, width
         self.done = 0
         self.start = time.monotonic()

@@ -19,7 +19,8 @@ c.CourseDirectory.submitted_directory = "course/submitted"
 c.CourseDirectory.autograded_directory = "course/autograded"
 c.CourseDirectory.feedback_directory = "course/feedback"
 c.CourseDirectory.db_url = f"sqlite:///{ROOT / 'course' / 'gradebook.db'}"
-c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
+# result.json holds the grader's full messages (hidden cases too): nbgrader must not copy it into feedback.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "result.json"]
 
 # Students see a stub that fails loudly until they write their answer.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
@@ -28,3 +29,14 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # A cell that runs longer than this is stopped; the notebook budget is 30 s.
 c.ExecutePreprocessor.timeout = 120
 c.Execute.timeout = 120
+
+# Feedback never shows hidden tests (source, tracebacks, hidden verdicts), and renders maths
+# with MathJax written beside each page, so it works offline (autograder/instructor/nbgrader_feedback.py).
+try:
+    from autograder.instructor.nbgrader_feedback import configure as _configure_feedback
+except ImportError:
+    # Outside the course's environment the redaction cannot run: generate_feedback then fails
+    # on the missing preprocessor instead of writing pages that show hidden tests.
+    c.GenerateFeedback.preprocessors = ["autograder.instructor.nbgrader_feedback.RedactHiddenTests"]
+else:
+    _configure_feedback(c)

@@ -13,6 +13,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from autograder.grading.assemble import assemble
+from autograder.nb.checksums import is_unchanged
 from autograder.nb.course import ROOT, check_calls, is_test, is_written, nbgrader_meta
 from autograder.sandbox.executor import Execution, execute
 from autograder.sandbox.isolate import private_paths
@@ -133,6 +134,11 @@ def _score_cell(src_cell: NotebookNode, run: Execution) -> ItemResult:
     meta = nbgrader_meta(src_cell)
     gid, max_points = meta["grade_id"], float(meta.get("points", 0))
     if is_written(src_cell):
+        # nbgrader's rule: an answer unchanged from the release (by checksum) scores 0 by itself.
+        answer = next((c for c in run.notebook.cells
+                       if nbgrader_meta(c).get("grade_id") == gid and not is_test(c)), None)
+        if is_unchanged(answer, src_cell):
+            return ItemResult(gid, "manual", max_points, 0.0, ["no answer written: 0 points"])
         return ItemResult(gid, "manual", max_points, None, ["waits for manual grading"])
     index = next((i for i, c in enumerate(run.notebook.cells)
                   if nbgrader_meta(c).get("grade_id") == gid and is_test(c)), None)

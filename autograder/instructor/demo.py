@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.instructor import sample_class
-from autograder.instructor.export import export_csv
+from autograder.instructor.export import export_grades
 from autograder.instructor.feedback import write_feedback
 from autograder.instructor.grade_all import GradeSummary, grade_workspace
 from autograder.instructor.report import write_report
@@ -39,8 +39,8 @@ class DemoOutcome:
         """The answer key earns full marks and the untouched release zero, on every assignment."""
         kind = {s.name: s.kind for s in self.students}
         for r in self.summary.results:
-            if kind.get(r.student) == "key" and any(
-                    i.points is not None and i.points < i.max_points for i in r.items):
+            if kind.get(r.student) == "key" and any(  # written answers are the grader's to score
+                    i.kind == "autograded" and (i.points or 0) < i.max_points for i in r.items):
                 return False
             if kind.get(r.student) == "blank" and any(i.points for i in r.items):
                 return False
@@ -53,10 +53,10 @@ class DemoOutcome:
             f"sample class: {len(self.students)} students, {len(res)} submissions "
             f"({self.summary.graded} graded, {self.summary.reused} unchanged) in {self.summary.seconds:.1f} s",
             f"  gradebook: {self.ws.gradebook}   (nbgrader export --db {self.ws.db_url})",
-            f"  grades:    {self.csv}",
+            f"  grades:    {self.csv}  (and canvas.csv beside it)",
             f"  feedback:  {self.ws.feedback}/<student>/<assignment>/  ({len(self.feedback)} pages)",
             f"  report:    {self.report}",
-            f"  {manual} written answers wait for manual grading",
+            f"  {manual} written answers wait for manual grading (blank ones score 0 by themselves)",
         ]
         if not self.ok:
             lines.append("  WARNING: the answer key lost points or a blank submission earned some")
@@ -68,6 +68,5 @@ def run_demo(ws: Workspace, *, n_students: int = 42, names: list[str] | None = N
     names = names or default_assignments(ws)
     students = sample_class.generate(ws, n_students=n_students, names=names)
     summary = grade_workspace(ws, assignments=names, workers=workers, limits=limits)
-    feedback = write_feedback(ws, summary.results)
-    return DemoOutcome(ws, summary, students, export_csv(ws, summary.results),
-                       write_report(ws, summary.results), feedback)
+    feedback = write_feedback(ws).pages
+    return DemoOutcome(ws, summary, students, export_grades(ws).grades, write_report(ws), feedback)

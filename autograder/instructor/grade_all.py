@@ -11,6 +11,8 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import nbformat
 
@@ -18,7 +20,8 @@ from autograder import __version__
 from autograder.grading import NotebookResult
 from autograder.grading.batch import Job, grade_many
 from autograder.instructor import gradebook
-from autograder.instructor.workspace import Submission, Workspace
+from autograder.instructor.gradebook import disk_full_is_clear
+from autograder.instructor.workspace import Submission, Workspace, WorkspaceError
 from autograder.progress import ProgressBar
 from autograder.sandbox.limits import Limits
 
@@ -27,70 +30,108 @@ from autograder.sandbox.limits import Limits
 class GradeSummary:
     graded: int = 0
     reused: int = 0
+    reconciled: int = 0  # results already on disk that the gradebook was missing
     results: list[NotebookResult] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # folders with no single notebook to grade
     seconds: float = 0.0
+
+
+# Bumped when what a result holds changes, so older results are graded again.
+RESULT_RULES = "2: blank written answers score 0 by nbgrader's checksum rule"
 
 
 def fingerprint(sub: Submission) -> str:
     digest = hashlib.sha256()
-    for part in (sub.path.read_bytes(), sub.assignment.source.read_bytes(), __version__.encode()):
+    for part in (sub.path.read_bytes(), sub.assignment.source.read_bytes(), __version__.encode(),
+                 RESULT_RULES.encode()):
         digest.update(hashlib.sha256(part).digest())
     return digest.hexdigest()
 
 
-def _cached(ws: Workspace, sub: Submission, key: str) -> NotebookResult | None:
-    path = ws.result_dir(sub) / "result.json"
+def _previous(ws: Workspace, sub: Submission) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_text())
+        data = json.loads((ws.result_dir(sub) / "result.json").read_text())
     except (OSError, ValueError):
-        return None
-    if data.get("fingerprint") != key:
-        return None
-    return NotebookResult.from_dict(data)
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def _store(ws: Workspace, sub: Submission, key: str, result: NotebookResult) -> None:
     out = ws.result_dir(sub)
     out.mkdir(parents=True, exist_ok=True)
     if result.notebook is not None:
-        nbformat.write(result.notebook, str(out / f"{sub.assignment.name}.ipynb"))
-    data = result.to_dict() | {"fingerprint": key}
+        tmp_nb = out / f".{sub.assignment.name}.ipynb.tmp"
+        nbformat.write(result.notebook, str(tmp_nb))
+        tmp_nb.replace(out / f"{sub.assignment.name}.ipynb")
+    data = result.to_dict() | {"fingerprint": key, "submission": _sha(sub.path)}
     tmp = out / "result.json.tmp"
     tmp.write_text(json.dumps(data, indent=1))
     tmp.replace(out / "result.json")  # atomic: an interrupted run never leaves half a result
 
 
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def grade_workspace(ws: Workspace, *, assignments: list[str] | None = None,
                     workers: int | None = None, limits: Limits | None = None,
                     force: bool = False, show_progress: bool = True) -> GradeSummary:
+    """Grade what changed, record each result in the gradebook first, then on disk.
+
+    The gradebook row is committed before ``result.json`` is written, so a crash or a
+    full disk between the two leaves no result the gradebook lacks: the next run grades
+    that submission again. Results from before this rule (or a restored gradebook) are
+    reconciled at the start of every run.
+    """
     start = time.monotonic()
-    subs = ws.submissions(assignments)
-    summary = GradeSummary()
-    todo: list[tuple[Submission, str]] = []
+    ws.require()
+    ws.check_assignments(assignments)
+    scan = ws.scan(assignments)
+    subs = scan.submissions
+    if not subs and not scan.refused:
+        raise WorkspaceError(f"no submission to grade in {ws.submitted}"
+                             + (f" for {', '.join(assignments)}" if assignments else "")
+                             + f": import some first (dlf import SOURCE --workspace {ws.path})")
+    summary = GradeSummary(refused=scan.refused)
+    todo: list[tuple[Submission, str, bool]] = []
+    cached: list[tuple[Submission, NotebookResult]] = []
     for sub in subs:
         key = fingerprint(sub)
-        cached = None if force else _cached(ws, sub, key)
-        if cached is not None:
-            summary.results.append(cached)
-            summary.reused += 1
-        else:
-            todo.append((sub, key))
-    gradebook.register_assignments(ws, sorted({s.assignment.name for s in subs}))
-    bar = ProgressBar(total=len(todo), label="grading", enabled=show_progress)
-    keys = {(s.student, s.assignment.name): (s, k) for s, k in todo}
-
+        before = _previous(ws, sub)
+        changed = bool(before) and before.get("submission") not in (None, _sha(sub.path))
+        if not force and before.get("fingerprint") == key:
+            try:
+                cached.append((sub, NotebookResult.from_dict(before)))
+                continue
+            except (KeyError, TypeError, ValueError):
+                pass
+        todo.append((sub, key, changed))
+    with disk_full_is_clear(ws.path):
+        gradebook.register_assignments(ws, sorted({s.assignment.name for s in subs}))
+    keys = {(s.student, s.assignment.name): (s, k, c) for s, k, c in todo}
     jobs = [Job(sub.assignment.source, sub.path, sub.student, limits,
-                hide=(ws.path.resolve(),)) for sub, _ in todo]
+                hide=(ws.path.resolve(),)) for sub, _, _ in todo]
     with gradebook.GradebookWriter(ws) as books:
+        recorded = books.recorded() if cached else {}
+        for sub, result in cached:
+            if not books.matches(result, recorded):
+                books.record(result, sub)
+                summary.reconciled += 1
+            summary.results.append(result)
+            summary.reused += 1
+        bar = ProgressBar(total=len(todo), label="grading", enabled=show_progress)
 
         def done(job: Job, result: NotebookResult) -> None:
-            sub, key = keys[(job.student, job.source.parent.name)]
-            _store(ws, sub, key, result)
-            books.record(result)
+            sub, key, changed = keys[(job.student, job.source.parent.name)]
+            books.record(result, sub, content_changed=changed)
+            with disk_full_is_clear(ws.autograded):
+                _store(ws, sub, key, result)
             bar.advance()
 
-        summary.results.extend(grade_many(jobs, workers=workers, on_done=done))
-    bar.close()
+        try:
+            summary.results.extend(grade_many(jobs, workers=workers, on_done=done))
+        finally:
+            bar.close()
     summary.graded = len(todo)
     summary.seconds = time.monotonic() - start
     order = {(s.student, s.assignment.name): i for i, s in enumerate(subs)}
@@ -99,13 +140,25 @@ def grade_workspace(ws: Workspace, *, assignments: list[str] | None = None,
 
 
 def load_results(ws: Workspace) -> list[NotebookResult]:
-    """Every stored result, for feedback, export and report."""
+    """Every stored result: the grader's messages, problems and mistakes (scores come from the gradebook)."""
     out = []
-    for path in sorted(ws.autograded.glob("*/*/result.json")):
+    for data in load_raw(ws).values():
         try:
-            out.append(NotebookResult.from_dict(json.loads(path.read_text())))
-        except (OSError, ValueError, KeyError):
+            out.append(NotebookResult.from_dict(data))
+        except (KeyError, TypeError, ValueError):
             continue
     return out
 
 
+def load_raw(ws: Workspace) -> dict[tuple[str, str], dict[str, Any]]:
+    """Every stored ``result.json`` as plain data, by (student, assignment); fields added later
+    by the sandbox (``flags``) are read with ``.get``."""
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for path in sorted(ws.autograded.glob("*/*/result.json")):
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict):
+            out[(path.parent.parent.name, path.parent.name)] = data
+    return out

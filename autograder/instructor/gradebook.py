@@ -1,23 +1,62 @@
 """Write results into nbgrader's gradebook, so ``nbgrader export`` and formgrader work on them.
 
-Only autograder fields are written (``auto_score``, ``auto_comment``, the manual-grading
-flag); a grader's manual scores are never touched, and a cell with a manual score stays
-flagged for review, as nbgrader itself does.
+Only autograder fields are written: ``auto_score``, ``auto_comment`` (what a student may
+see: hidden checks are redacted), the needs-manual-grading flag of cells nobody has
+graded, and the student's name, LMS id and submission time. A cell a grader has scored
+keeps its manual score and its graded state: regrading the same notebook never asks for
+it again. Only when the student handed in a different notebook is such a cell flagged
+for review (its manual score is still kept).
 """
 
 from __future__ import annotations
 
+import errno
 import functools
+import sqlite3
 import tempfile
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 from nbformat import NotebookNode
 
 from autograder.grading import NotebookResult
-from autograder.instructor.workspace import Workspace
+from autograder.instructor.redact import check_lines
+from autograder.instructor.workspace import Submission, Workspace
 from autograder.nb import release
 from autograder.nb.course import ensure_tools_on_path, fast_gradebook, is_answer, is_test, nbgrader_meta, read
+
+
+class DiskFull(OSError):
+    """The disk that holds the workspace is full; the message says where and what to do."""
+
+
+def _is_disk_full(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno == errno.ENOSPC:
+            return True
+        if isinstance(seen, sqlite3.OperationalError) or type(seen).__name__ == "OperationalError":
+            if "disk is full" in str(seen) or "disk I/O error" in str(seen):
+                return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+@contextmanager
+def disk_full_is_clear(where: Path) -> Iterator[None]:
+    """Turn every flavour of 'no space left' (OSError, SQLite, nbgrader's advice) into one message."""
+    try:
+        yield
+    except DiskFull:
+        raise
+    except Exception as exc:
+        if _is_disk_full(exc) or "database or disk is full" in str(exc):
+            raise DiskFull(errno.ENOSPC, f"the disk holding {where} is full: free some space "
+                           "and run the command again (what was saved is kept; nothing is half-written)") from exc
+        raise
 
 
 def register_assignments(ws: Workspace, names: list[str]) -> None:
@@ -25,8 +64,20 @@ def register_assignments(ws: Workspace, names: list[str]) -> None:
     if not names:
         return
     ws.path.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="dlf-register-") as tmp:
+    with disk_full_is_clear(ws.gradebook), tempfile.TemporaryDirectory(prefix="dlf-register-") as tmp:
         release.generate(root=ws.root, out_dir=Path(tmp), db_url=ws.db_url, names=names)
+
+
+def parse_timestamp(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    from nbgrader.utils import parse_utc
+
+    try:
+        parsed: datetime = parse_utc(text)
+    except (ValueError, TypeError, OverflowError):
+        return None
+    return parsed
 
 
 class GradebookWriter:
@@ -38,7 +89,8 @@ class GradebookWriter:
         from nbgrader.api import Gradebook
 
         self.ws = ws
-        self.gb = Gradebook(ws.db_url)
+        with disk_full_is_clear(ws.gradebook):
+            self.gb = Gradebook(ws.db_url)
 
     def __enter__(self) -> GradebookWriter:
         return self
@@ -46,33 +98,74 @@ class GradebookWriter:
     def __exit__(self, *exc: object) -> None:
         self.gb.close()
 
-    def record(self, result: NotebookResult) -> None:
+    def recorded(self) -> dict[tuple[str, str], dict[str, float | None]]:
+        """Every submission's automatic scores, ``(student, assignment) -> {grade id: auto}``, in one query."""
+        from nbgrader.api import Assignment, BaseCell, Grade, SubmittedAssignment, SubmittedNotebook
+
+        rows = (self.gb.db.query(SubmittedAssignment.student_id, Assignment.name, BaseCell.name, Grade.auto_score)
+                .select_from(Grade)
+                .join(SubmittedNotebook, Grade.notebook_id == SubmittedNotebook.id)
+                .join(SubmittedAssignment, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
+                .join(Assignment, SubmittedAssignment.assignment_id == Assignment.id)
+                .join(BaseCell, Grade.cell_id == BaseCell.id))
+        out: dict[tuple[str, str], dict[str, float | None]] = {}
+        for student, assignment, gid, auto in rows:
+            out.setdefault((student, assignment), {})[gid] = auto
+        return out
+
+    @staticmethod
+    def matches(result: NotebookResult, recorded: dict[tuple[str, str], dict[str, float | None]]) -> bool:
+        """True when the gradebook already holds this result's automatic scores."""
+        scores = recorded.get((result.student, result.assignment))
+        return scores is not None and all(
+            i.grade_id in scores and scores[i.grade_id] == i.points for i in result.items)
+
+    def record(self, result: NotebookResult, sub: Submission | None = None, *,
+               content_changed: bool = False) -> None:
+        """Write one result in one transaction: all of it lands, or none of it."""
         from nbgrader.api import MissingEntry
 
         gb = self.gb
         assignment = self.ws.assignment(result.assignment)
         comments = _comments_by_answer_cell(assignment.source, result)
-        with warnings.catch_warnings():
+        meta = sub.meta if sub is not None else {}
+        student: dict[str, str] = {}
+        if meta.get("name") and meta.get("name") != result.student:
+            student["last_name"] = str(meta["name"])
+        if meta.get("lms_user_id"):
+            student["lms_user_id"] = str(meta["lms_user_id"])
+        with disk_full_is_clear(self.ws.gradebook), warnings.catch_warnings():
             # nbgrader's own add_submission trips SQLAlchemy's autoflush warnings; they are harmless.
             warnings.simplefilter("ignore")
-            gb.update_or_create_student(result.student)
             try:
-                gb.find_submission(assignment.name, result.student)
-            except MissingEntry:
-                gb.add_submission(assignment.name, result.student)
-            for item in result.items:
-                grade = gb.find_grade(item.grade_id, assignment.name, assignment.name, result.student)
-                grade.auto_score = item.points
-                grade.needs_manual_grade = grade.manual_score is not None or item.points is None
-            for grade_id, text in comments.items():
-                comment = gb.find_comment(grade_id, assignment.name, assignment.name, result.student)
-                comment.auto_comment = text
-            gb.db.commit()
+                gb.update_or_create_student(result.student, **student)
+                try:
+                    submission = gb.find_submission(assignment.name, result.student)
+                except MissingEntry:
+                    submission = gb.add_submission(assignment.name, result.student)
+                when = parse_timestamp(sub.timestamp if sub is not None else None)
+                if when is not None:
+                    submission.timestamp = when
+                for item in result.items:
+                    grade = gb.find_grade(item.grade_id, assignment.name, assignment.name, result.student)
+                    grade.auto_score = item.points
+                    if grade.manual_score is None:
+                        grade.needs_manual_grade = item.points is None
+                    elif content_changed:
+                        grade.needs_manual_grade = True  # a new answer under an old manual score
+                for grade_id, text in comments.items():
+                    comment = gb.find_comment(grade_id, assignment.name, assignment.name, result.student)
+                    comment.auto_comment = text
+                gb.db.commit()
+            except BaseException:
+                gb.db.rollback()
+                raise
 
 
 def _comments_by_answer_cell(source: Path, result: NotebookResult) -> dict[str, str | None]:
-    """Each answer cell gets the messages of the tests that follow it, until the next answer."""
+    """Each answer cell gets what the student may see of the tests that follow it."""
     owner: dict[str, str] = {}
+    tests: dict[str, NotebookNode] = {}
     current: str | None = None
     answers: list[str] = []
     for cell in _source_cells(source):
@@ -82,10 +175,12 @@ def _comments_by_answer_cell(source: Path, result: NotebookResult) -> dict[str, 
             answers.append(current)
         elif is_test(cell) and current is not None:
             owner[meta["grade_id"]] = current
+            tests[meta["grade_id"]] = cell
     text: dict[str, list[str]] = {a: [] for a in answers}
     for item in result.items:
         if item.grade_id in owner and item.points is not None and item.points < item.max_points:
-            text[owner[item.grade_id]].extend(item.messages)
+            text[owner[item.grade_id]].extend(
+                line.text for line in check_lines(tests[item.grade_id], item) if line.ok is not True)
     return {a: ("\n".join(msgs)[:4000] or None) for a, msgs in text.items()}
 
 

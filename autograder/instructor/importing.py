@@ -3,27 +3,78 @@
 Accepted sources:
 
 - a folder in nbgrader's layout, ``<student>/<assignment>/<notebook>.ipynb`` (the
-  ``submitted/`` folder of another course, or an ``nbgrader collect`` result);
+  ``submitted/`` folder of another course, or an ``nbgrader collect`` result); the
+  folder name is the student id, and a ``timestamp.txt`` beside the notebook is kept;
 - a zip file exported by an LMS. Canvas names each file
-  ``<student>_<ids>_<original name>.ipynb``; Moodle puts each student's files in a folder
-  ``<Full Name>_<id>_assignsubmission_file_/``. The student comes from the name, the
-  assignment from the notebook's name (or ``--assignment``).
+  ``<name>_[LATE_]<user id>_<submission id>_<original name>``: the student id is the
+  Canvas user id, the name is kept beside it, and so are the late flag and the
+  submission time. Moodle puts each student's files in a folder
+  ``<Full Name>_<id>_assignsubmission_file_/``; its id is per assignment, so the
+  student id comes from the name there.
 
-Nothing is overwritten silently: a notebook that differs from the one already imported
-replaces it and is reported as updated.
+An import is planned whole before anything is written: a clash (two students who
+would share an id, a student id that already belongs to someone else, a folder with
+several notebooks none of which is named after the assignment) stops it with a
+message naming both sides, and nothing is written. Each submission keeps its
+identity and dates in ``dlf-submission.json`` beside the notebook; ``dlf grade``
+copies them into the gradebook.
 """
 
 from __future__ import annotations
 
+import json
 import re
+import unicodedata
 import zipfile
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 
-from autograder.instructor.workspace import Workspace
+from autograder.instructor.workspace import SUBMISSION_META, Workspace
 from autograder.nb.course import assignments
 
-_SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+_UNSAFE = re.compile(r"[^\w.-]+")
+_CANVAS = re.compile(r"^(?P<name>.+?)_(?:(?P<late>LATE)_)?(?P<uid>\d+)_(?P<sid>\d+)_(?P<original>.+)$")
+_MOODLE = re.compile(r"^(?P<name>.+)_(?P<pid>\d+)_assignsubmission_")
+_COPY_SUFFIX = re.compile(r"(?:[-_ ]\(?\d+\)?)+$")  # "04_costs-1", "04_costs (2)": an LMS's copy counter
+
+
+class ImportRefused(ValueError):
+    """The import would lose or mix up a student's work; nothing was written."""
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who handed a notebook in: the id the workspace files them under, and who that is."""
+
+    id: str
+    name: str
+    lms_user_id: str | None = None
+    lms_ref: str | None = None  # an id that is only unique within this export (Moodle's)
+
+    def describe(self) -> str:
+        ref = self.lms_user_id or self.lms_ref
+        return f"{self.name!r} ({'LMS id ' + ref if ref else 'no LMS id'})"
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One notebook found in the source, with what the source said about it."""
+
+    who: Identity
+    assignment: str
+    data: bytes
+    origin: str
+    late: bool = False
+    submitted_at: str | None = None  # ISO 8601, as the source gave it
+    timestamp_txt: bytes | None = None
+    original: str = ""  # the file name the student gave it
+    order: tuple[bool, str, int] = (False, "", 0)  # (late, time, LMS file id): later hand-ins sort last
+
+    def meta(self) -> dict[str, object]:
+        return {"student": self.who.id, "name": self.who.name, "lms_user_id": self.who.lms_user_id,
+                "assignment": self.assignment, "late": self.late, "submitted_at": self.submitted_at,
+                "source": self.origin}
 
 
 @dataclass
@@ -32,18 +83,21 @@ class ImportSummary:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def render(self) -> str:
         lines = [f"imported {len(self.added)} new, {len(self.updated)} updated, "
                  f"{len(self.unchanged)} unchanged submissions"]
+        lines += [f"  note: {n}" for n in self.notes]
         lines += [f"  skipped {s}" for s in self.skipped]
         return "\n".join(lines)
 
 
-def _student_id(text: str) -> str:
-    clean = _SAFE.sub("-", text.strip().lower()).strip("-.")
+def student_id(text: str) -> str:
+    """A folder-safe id that keeps every letter of any script: 'Zoë Müller' -> 'zoë-müller'."""
+    clean = _UNSAFE.sub("-", unicodedata.normalize("NFC", text).strip().casefold()).strip("-.")
     if not clean:
-        raise ValueError(f"cannot make a student id from {text!r}")
+        raise ImportRefused(f"cannot make a student id from {text!r}: it has no letter or digit")
     return clean
 
 
@@ -57,52 +111,88 @@ def _match_assignment(name: str, known: list[str], given: str | None) -> str | N
     return None
 
 
-def _store(ws: Workspace, student: str, assignment: str, data: bytes, summary: ImportSummary) -> None:
-    target = ws.submitted / student / assignment / f"{assignment}.ipynb"
-    label = f"{student}/{assignment}"
-    if target.exists():
-        if target.read_bytes() == data:
-            summary.unchanged.append(label)
-            return
-        summary.updated.append(label)
-    else:
-        summary.added.append(label)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(data)
+def _entry_name(info: zipfile.ZipInfo) -> str:
+    """The entry's name as its author wrote it: zips without the UTF-8 flag are often UTF-8 anyway."""
+    if info.flag_bits & 0x800:
+        return info.filename
+    try:
+        return info.filename.encode("cp437").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return info.filename
 
 
 def import_submissions(ws: Workspace, source: Path, *, assignment: str | None = None) -> ImportSummary:
+    """Plan the whole import, refuse it if it would mix students up, then write it."""
     known = [a.name for a in assignments(ws.root)]
     if assignment is not None and assignment not in known:
         raise ValueError(f"unknown assignment {assignment!r}; the course has: {', '.join(known)}")
     summary = ImportSummary()
     if source.is_dir():
-        _from_folder(ws, source, known, assignment, summary)
+        incoming = _from_folder(source, known, assignment, summary)
     elif source.suffix.lower() == ".zip" and source.is_file():
-        _from_zip(ws, source, known, assignment, summary)
+        if not zipfile.is_zipfile(source):
+            raise ValueError(f"{source} is not a zip file (it may be damaged or only named .zip): "
+                             "download the export from your LMS again")
+        incoming = _from_zip(source, known, assignment, summary)
+    elif not source.exists():
+        raise ValueError(f"{source} does not exist: give the folder that holds "
+                         "<student>/<assignment>/ or the zip file your LMS exported")
     else:
         raise ValueError(f"{source} is neither a folder nor a zip file; give the folder that holds "
                          "<student>/<assignment>/ or the zip file your LMS exported")
+    chosen = _one_per_student_and_assignment(incoming, summary)
+    _refuse_clashes_with_workspace(ws, chosen)
+    _write(ws, chosen, summary)
     return summary
 
 
-def _from_folder(ws: Workspace, source: Path, known: list[str], given: str | None,
-                 summary: ImportSummary) -> None:
-    notebooks = sorted(p for p in source.glob("*/*/*.ipynb") if ".ipynb_checkpoints" not in p.parts)
-    if not notebooks:
+def _from_folder(source: Path, known: list[str], given: str | None,
+                 summary: ImportSummary) -> list[Incoming]:
+    folders = sorted({p.parent for p in source.glob("*/*/*.ipynb") if ".ipynb_checkpoints" not in p.parts})
+    if not folders:
         raise ValueError(f"no notebooks in {source}: expected <student>/<assignment>/<name>.ipynb")
-    for nb in notebooks:
-        student_dir, assignment_dir = nb.parent.parent.name, nb.parent.name
+    out = []
+    for folder in folders:
+        student_dir, assignment_dir = folder.parent.name, folder.name
+        notebooks = sorted(folder.glob("*.ipynb"))
         assignment = given or (assignment_dir if assignment_dir in known else
-                               _match_assignment(nb.stem, known, None))
+                               _match_assignment(assignment_dir, known, None)
+                               or (_match_assignment(notebooks[0].stem, known, None)
+                                   if len(notebooks) == 1 else None))
         if assignment is None:
-            summary.skipped.append(f"{nb} (no assignment called {assignment_dir!r})")
+            summary.skipped.append(f"{folder} (no assignment called {assignment_dir!r})")
             continue
-        _store(ws, _student_id(student_dir), assignment, nb.read_bytes(), summary)
+        nb = pick_notebook(notebooks, assignment, where=f"{student_dir}/{assignment_dir}")
+        stamp = folder / "timestamp.txt"
+        who = Identity(student_id(student_dir), student_dir)
+        out.append(Incoming(who, assignment, nb.read_bytes(), str(nb),
+                            submitted_at=_read_timestamp(stamp),
+                            timestamp_txt=stamp.read_bytes() if stamp.is_file() else None))
+    return out
 
 
-def _from_zip(ws: Workspace, source: Path, known: list[str], given: str | None,
-              summary: ImportSummary) -> None:
+def pick_notebook(notebooks: list[Path], assignment: str, *, where: str) -> Path:
+    """The notebook to grade in a folder: the only one, or the one named after the assignment."""
+    if len(notebooks) == 1:
+        return notebooks[0]
+    named = [p for p in notebooks if p.stem == assignment]
+    if len(named) == 1:
+        return named[0]
+    raise ImportRefused(f"{where} holds {len(notebooks)} notebooks "
+                        f"({', '.join(p.name for p in notebooks)}) and none is named {assignment}.ipynb: "
+                        "keep the one to grade, or rename it to the assignment's name")
+
+
+def _read_timestamp(path: Path) -> str | None:
+    if not path.is_file():
+        return None
+    text = path.read_text(errors="replace").strip()
+    return text or None
+
+
+def _from_zip(source: Path, known: list[str], given: str | None,
+              summary: ImportSummary) -> list[Incoming]:
+    out = []
     with zipfile.ZipFile(source) as archive:
         entries = [i for i in archive.infolist()
                    if i.filename.endswith(".ipynb") and not i.is_dir()
@@ -110,14 +200,125 @@ def _from_zip(ws: Workspace, source: Path, known: list[str], given: str | None,
         if not entries:
             raise ValueError(f"{source} holds no .ipynb file")
         for info in entries:
-            path = PurePosixPath(info.filename)
-            if len(path.parts) > 1 and "_assignsubmission_" in path.parts[-2]:  # Moodle
-                student = path.parts[-2].split("_")[0]
-            else:  # Canvas: student_[LATE_]ids_original-name.ipynb
-                student = path.name.split("_")[0]
-            assignment = _match_assignment(path.name, known, given)
-            if assignment is None:
-                summary.skipped.append(f"{info.filename} (its name names no assignment; "
-                                       "use --assignment)")
+            name = _entry_name(info)
+            path = PurePosixPath(name)
+            when = datetime(*info.date_time).isoformat()
+            late, order = False, (False, when, 0)
+            moodle = _MOODLE.match(path.parts[-2]) if len(path.parts) > 1 else None
+            if moodle:
+                who = Identity(student_id(moodle["name"]), moodle["name"], None, moodle["pid"])
+                original = path.name
+            elif m := _CANVAS.match(path.name):
+                who = Identity(m["uid"], m["name"], m["uid"])
+                late, original = bool(m["late"]), m["original"]
+                order = (late, when, int(m["sid"]))
+            else:
+                summary.skipped.append(f"{name} (neither a Canvas nor a Moodle file name)")
                 continue
-            _store(ws, _student_id(student), assignment, archive.read(info), summary)
+            assignment = _match_assignment(original, known, given)
+            if assignment is None:
+                summary.skipped.append(f"{name} (its name names no assignment; use --assignment)")
+                continue
+            out.append(Incoming(who, assignment, archive.read(info), f"{source.name}: {name}",
+                                late=late, submitted_at=when, original=original, order=order))
+    return out
+
+
+def _one_per_student_and_assignment(incoming: list[Incoming], summary: ImportSummary) -> list[Incoming]:
+    """Keep the latest submission of each student; refuse two people under one id."""
+    by_id: dict[str, list[Incoming]] = {}
+    for item in incoming:
+        by_id.setdefault(item.who.id, []).append(item)
+    for sid, items in by_id.items():
+        people = {(i.who.lms_user_id, i.who.lms_ref) if (i.who.lms_user_id or i.who.lms_ref)
+                  else (None, i.who.name) for i in items}
+        if len(people) > 1:
+            a = items[0]
+            b = next(i for i in items if i.who != a.who)
+            raise ImportRefused(f"two students would share the id {sid!r}: {a.who.describe()} from "
+                                f"{a.origin} and {b.who.describe()} from {b.origin}; nothing was "
+                                "imported. Rename one folder or import them separately")
+    groups: dict[tuple[str, str], list[Incoming]] = {}
+    for item in incoming:
+        groups.setdefault((item.who.id, item.assignment), []).append(item)
+    out = []
+    for (sid, assignment), items in sorted(groups.items()):
+        # one hand-in is the files with the same late flag and time (Canvas numbers each file)
+        latest = max(i.order[:2] for i in items)
+        last = sorted((i for i in items if i.order[:2] == latest), key=lambda i: i.order)
+        if len(last) > 1:  # one hand-in with several notebooks: only the assignment's name decides
+            named = [i for i in last if _COPY_SUFFIX.sub("", PurePosixPath(i.original).stem) == assignment]
+            if len(named) != 1:
+                raise ImportRefused(
+                    f"{last[0].who.describe()} handed in {len(last)} notebooks for {assignment} "
+                    f"({', '.join(sorted(i.original for i in last))}) and "
+                    f"{'none' if not named else 'more than one'} is named {assignment}.ipynb: "
+                    "nothing was imported. Remove the ones not to grade from the export, "
+                    "or import this student's notebook alone with --assignment")
+            last = named
+        keep = last[0]
+        if len(items) > 1:
+            others = "; ".join(i.origin for i in items if i is not keep)
+            summary.notes.append(f"{sid}/{assignment}: {len(items)} notebooks; kept the latest, "
+                                 f"{keep.origin}{' (LATE)' if keep.late else ''}; ignored {others}")
+        out.append(keep)
+    return out
+
+
+def existing_identity(ws: Workspace, sid: str) -> dict[str, object] | None:
+    """What an earlier import said about student ``sid``, if anything."""
+    folder = ws.submitted / sid
+    if not folder.is_dir():
+        return None
+    for meta in sorted(folder.glob(f"*/{SUBMISSION_META}")):
+        try:
+            data = json.loads(meta.read_text())
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict):
+            return data
+    return None
+
+
+def _refuse_clashes_with_workspace(ws: Workspace, chosen: list[Incoming]) -> None:
+    for item in chosen:
+        before = existing_identity(ws, item.who.id)
+        if before is None:
+            continue
+        old_lms, old_name = before.get("lms_user_id"), before.get("name")
+        same = (old_lms == item.who.lms_user_id) if (old_lms or item.who.lms_user_id) else (
+            old_name == item.who.name)
+        if not same:
+            old = Identity(item.who.id, str(old_name), str(old_lms) if old_lms else None)
+            raise ImportRefused(f"the id {item.who.id!r} already belongs to {old.describe()} in "
+                                f"{ws.submitted / item.who.id}; {item.who.describe()} from {item.origin} "
+                                "would overwrite their work. Nothing was imported")
+
+
+def _write(ws: Workspace, chosen: list[Incoming], summary: ImportSummary) -> None:
+    """Every file goes to a temporary name first; the renames happen only when all are written."""
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for item in chosen:
+            folder = ws.submitted / item.who.id / item.assignment
+            target = folder / f"{item.assignment}.ipynb"
+            label = f"{item.who.id}/{item.assignment}"
+            meta = json.dumps(item.meta(), indent=1, ensure_ascii=False).encode()
+            files = {target: item.data, folder / SUBMISSION_META: meta}
+            if item.timestamp_txt is not None:
+                files[folder / "timestamp.txt"] = item.timestamp_txt
+            if all(p.is_file() and p.read_bytes() == data for p, data in files.items()):
+                summary.unchanged.append(label)
+                continue
+            (summary.updated if target.exists() else summary.added).append(label)
+            for path, data in files.items():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_name(f".{path.name}.importing")
+                tmp.write_bytes(data)
+                staged.append((tmp, path))
+    except BaseException:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+        raise
+    for tmp, path in staged:
+        tmp.replace(path)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +68,7 @@ def read(path: Path) -> NotebookNode:
 class CheckCall:
     check_id: str
     hidden: bool
+    lines: tuple[int, int] = field(default=(0, 0), compare=False)  # first and last source line
 
 
 def check_calls(source: str) -> list[CheckCall]:
@@ -79,8 +80,9 @@ def check_calls(source: str) -> list[CheckCall]:
                 and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
             hidden = any(k.arg == "hidden" and isinstance(k.value, ast.Constant)
                          and k.value.value is True for k in node.keywords)
-            calls.append(CheckCall(node.args[0].value, hidden))
-    return calls
+            calls.append(CheckCall(node.args[0].value, hidden,
+                                   (node.lineno, node.end_lineno or node.lineno)))
+    return sorted(calls, key=lambda c: c.lines)
 
 
 def ensure_tools_on_path() -> None:
