@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from autograder.checks import registry
 from autograder.grading import ItemResult
 from autograder.instructor.redact import HIDDEN_FAILED, check_lines
 from autograder.instructor.workspace import Workspace
 from autograder.nb.course import ROOT, is_test, nbgrader_meta, read
+from autograder.specs import registry
 from tests.autograder.classes import (
     ASSIGNMENT,
     NAME,
