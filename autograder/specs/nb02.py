@@ -129,6 +129,7 @@ def _prelu_hidden(rng: np.random.Generator) -> list[Case]:
               _arr([0.1, 0.2, 0.3], np.float32)), "float32 input and slopes"),
         Case((3.0 * rng.normal(size=(6, 3)), _arr([1.5, -0.25, 3.0])),
              "slopes above 1 and below 0: a multiplies the negative side only"),
+        Case((np.array([[-3, 0, 2], [4, -1, 0]]), 0.25), "integer z: float output"),
     ]
     return cases
 
@@ -206,6 +207,7 @@ def _maxout_hidden(rng: np.random.Generator) -> list[Case]:
         Case((rng.normal(size=(3, 4)), 1), "K = 1: maxout is the identity"),
         Case((_arr([[1000.0, -1000.0, -1000.0, 999.0]]), 2), "extremes ±1000"),
         Case(((3.0 * rng.normal(size=(4, 6))).astype(np.float32), 3), "float32 input"),
+        Case((np.array([[3, -1, 2, 2], [0, 5, -4, 1]]), 2), "integer input"),
     ]
     return cases
 

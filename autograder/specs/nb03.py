@@ -756,9 +756,11 @@ def _whiten_hidden(rng: np.random.Generator) -> list[Case]:
              "float32 data", batch=1000),
         Case((_correlated(rng, 2000, (2.0, 1.5), 1.0), 1e-3),
              "eps = 1e-3, small next to both variances", batch=2000),
-        Case((_correlated(rng, 2000, (2.0, 1.0, math.sqrt(1e-5)), 1.0), 1e-5),
-             "one direction of variance ≈ eps: its whitened variance is λ/(λ + eps) ≈ ½",
-             batch=2000),
+        Case((_correlated(rng, 2000, (2.0, 1.0, math.sqrt(1e-5)), 1.0),),
+             "one direction of variance ≈ eps, the default eps: its whitened variance is "
+             "λ/(λ + eps) ≈ ½", batch=2000),
+        Case((np.round(_correlated(rng, 1000, (30.0, 10.0), 100.0)).astype(np.int64), 1e-5),
+             "integer data", batch=1000),
     ]
 
 
