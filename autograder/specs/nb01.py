@@ -111,6 +111,7 @@ EXAMPLE_Z = ValueCheck(
     id="01.example_z",
     title="z of the worked example",
     expected=worked_z,
+    tol=Tolerance(digits=3),
     mistakes=(
         (-7.0, "the bias left out", "z includes the bias b = 1"),
         (6.0, "a sign error", "multiply each weight by its own input, keeping the signs"),

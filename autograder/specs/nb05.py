@@ -70,8 +70,8 @@ class _Reference:
                                          else np.float64, copy=True)
                         for ours, theirs in self.names.items()}
         opt.step([(w_new, np.asarray(g))])
-        new = {ours: np.array(opt.state[0][theirs], copy=True)
-               for ours, theirs in self.names.items()}
+        new: dict[str, Any] = {ours: np.array(opt.state[0][theirs], copy=True)
+                               for ours, theirs in self.names.items()}
         if "t" in new:
             new["t"] = int(new["t"])
         return w_new, (new if isinstance(state, dict) else next(iter(new.values())))

@@ -149,7 +149,7 @@ def _student_path(rule: Rule, step: Callable[..., Any], w0: Array, source: Any,
                   **_state_arrays(state, state_name)}
         snapshot = _dict_snapshot(state)
         out = step(w, g, **hyper) if rule.init is None else step(w, g, state, **hyper)
-        if snapshot is not None:
+        if snapshot is not None and isinstance(state, dict):
             changed = _dict_changed(state, snapshot)
             if changed:
                 raise ValueError(
