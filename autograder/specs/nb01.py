@@ -234,6 +234,7 @@ def _one_hot_hidden(rng: np.random.Generator) -> list[Case]:
         Case((rng.integers(0, 3, size=12), 1000), "few labels, 1000 classes"),
         Case((rng.integers(0, 10, size=20).astype(np.uint8), 10), "labels stored as uint8"),
         Case(([2, 0, 1, 2], 3), "labels as a Python list"),
+        Case((rng.integers(256, 1000, size=8), 1000), "labels above 255 among 1000 classes"),
     ]
 
 

@@ -5,7 +5,7 @@ each epoch) and observed through what it returns and keeps. Dropout in training 
 random, so its check judges what the student's function drew (fraction dropped, scale of
 the survivors, use of ``rng``): ``judge_dropout`` needs no answer key, and the grader
 applies the same function. The tiny-subset check trains with the student's function and
-judges the training loss it reaches.
+judges the training loss it reaches, on a model that has weights (a network, not a table).
 """
 
 from __future__ import annotations
@@ -193,6 +193,11 @@ def tiny_scores(fn: Any, case: Case) -> Any:
     if not hasattr(model, "forward"):
         raise TypeError(f"return the trained model (something with .forward), got "
                         f"{type(model).__name__}")
+    pairs = model.parameters() if callable(getattr(model, "parameters", None)) else []
+    if len([w for w, _ in pairs if isinstance(w, np.ndarray) and w.size]) < 2:
+        raise TypeError("the model has no trained weights (parameters() is empty): build a "
+                        "network with mlp and train it with fit; a table that remembers the "
+                        "labels is not a network")
     try:
         return model.forward(X.copy(), training=False)
     except TypeError:
