@@ -157,6 +157,7 @@ def _softmax_hidden(rng: np.random.Generator) -> list[Case]:
         Case((_arr([[-1000.0, 0.0, 1000.0, 999.0]]),), "±1000 in one row"),
         Case((rng.normal(size=(4, 1)),), "a single class: every probability is 1"),
         Case(((3.0 * rng.normal(size=(6, 5))).astype(np.float32),), "float32 scores"),
+        Case((np.array([[1, 2, 3], [0, 0, -4]]),), "integer scores: float probabilities"),
     ]
     return cases
 
@@ -230,6 +231,7 @@ def _fd_hidden(rng: np.random.Generator) -> list[Case]:
         Case((EXP, _arr([0.3])), "eᶻ at a single point, shape (1,)"),
         Case((SIN, np.zeros(4)), "sin at z = 0, where the forward difference is off"),
         Case((CUBE, 5.0 * rng.normal(size=6)), "z³ at larger |z|"),
+        Case((SOFTPLUS, np.array([-2, 0, 3])), "integer z"),
     ]
 
 

@@ -93,6 +93,8 @@ def _ce_hidden(rng: np.random.Generator) -> list[Case]:
     p8 = _dirichlet(rng, 9, 4)
     out.append(Case((p8, rng.integers(0, 4, size=9).astype(np.uint8)), "labels stored as uint8",
                     batch=9))
+    out.append(Case((np.array([[0.0, 1.0], [0.9, 0.1]]), np.array([0, 0]), 1e-3),
+                    "eps = 1e-3 given: the clip uses it", batch=2))
     return out
 
 
@@ -191,6 +193,8 @@ def _bce_hidden(rng: np.random.Generator) -> list[Case]:
                     "labels stored as uint8 (−y would wrap around to 255)", batch=8))
     out.append(Case((rng.uniform(0.05, 0.95, size=5), rng.integers(0, 2, size=5)),
                     "integer labels 0 and 1", batch=5))
+    out.append(Case((np.array([0.0, 1.0, 0.4]), np.array([1.0, 0.0, 1.0]), 1e-3),
+                    "eps = 1e-3 given: the clip uses it", batch=3))
     return out
 
 
@@ -456,6 +460,7 @@ def _logit_hidden(rng: np.random.Generator) -> list[Case]:
         Case((np.array([[1000.0, 999.0], [-1000.0, -1001.0]]),), "rows near +1000 and -1000"),
         Case((rng.normal(scale=2.0, size=(7, 3)).astype(np.float32),), "float32 logits"),
         Case((rng.normal(size=(200, 3)),), "200 examples"),
+        Case((np.array([[3, 1, -2], [0, 0, 0]]),), "integer logits"),
     ]
 
 
