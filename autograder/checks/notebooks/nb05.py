@@ -4,9 +4,9 @@ A step function is run from a start point on given gradients (or on the gradient
 quadratic ``Bowl``) and its whole path is returned: the weights w₀, w₁, … and the state it
 hands back at every step (the velocity, the running averages, Adam's t), since the state
 is half of what a rule returns. The probe rejects a step that changes its arguments in
-place (arrays, or the state dict it was given) or produces NaN, with a hint for each rule. The
-mini-batch probe checks the index batches' structure (every index once, shuffled, from
-the ``rng`` given) and returns their sizes.
+place (arrays, or the state dict it was given) or produces NaN, with a hint for each rule.
+The mini-batch probe checks the index batches' structure (a list; every index once,
+shuffled, from the ``rng`` given) and returns their sizes.
 """
 
 from __future__ import annotations
