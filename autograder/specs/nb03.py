@@ -8,7 +8,9 @@ deviation), which ``nb03.stats_close`` compares with the same statistics of a dr
 the reference, within bands many standard errors wide. The probes know no target bound
 or variance: those are what the notebook asks for. The probe also demands that the
 output depend on the ``rng`` it is given and on nothing else: the same seed twice must
-give the same array, two seeds two different arrays.
+give the same array, two seeds two different arrays. Whitening is compared through the
+mean and covariance of the output and through the shape of the map from data to output,
+which tells PCA (the exercise) from ZCA, whose moments are the same.
 """
 
 from __future__ import annotations

@@ -139,7 +139,8 @@ def _optimizer_check(key: str, title: str, cls: type[optimizers.Optimizer], rule
             + ", ".join(rule.state) + ", flattened)")
     return FunctionCheck(id=f"05.{key}", title=f"{title}: {what}", reference=_Reference(cls, names),
                          cases=cases, hidden_cases=hidden, probe=trajectory_probe(rule),
-                         kind=("array", "array"), tol=TRAJECTORY, mistakes=mistakes)
+                         kind=("array", "array") if rule.state else "array", tol=TRAJECTORY,
+                         mistakes=mistakes)
 
 
 # The names under which reference_impl.optimizers keeps each rule's state.

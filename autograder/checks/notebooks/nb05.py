@@ -203,13 +203,15 @@ RULES = {rule.name: rule for rule in (
 )}
 
 
-def trajectory(answer: Any, case: Case, rule: str) -> tuple[Array, Array]:
+def trajectory(answer: Any, case: Case, rule: str) -> Array | tuple[Array, Array]:
     """The path of the step function ``rule`` from the case's start, hyper-parameters and
-    gradients: w at every step (T + 1, *w.shape), and the state it returned (T + 1, K)."""
+    gradients: w at every step (T + 1, *w.shape), and for a rule with state the state it
+    returned at every step (T + 1, K)."""
     w0, source, hyper = case.args
     # Overflow is reported by the NaN check, not as a warning in the notebook.
     with np.errstate(all="ignore"):
-        return _student_path(RULES[rule], answer, w0, source, hyper)
+        path, states = _student_path(RULES[rule], answer, w0, source, hyper)
+    return (path, states) if RULES[rule].state else path
 
 
 def _batches_of(answer: Any, n: int, b: int, seed: int) -> list[Array]:
