@@ -71,7 +71,14 @@ def as_float(value: Any) -> float:
 
 
 def as_int(value: Any) -> int:
-    """A builtin int; floats that are whole numbers (104938.0) are accepted."""
+    """A builtin int; floats that are whole numbers (104938.0) are accepted.
+
+    Integers keep every digit: 2**60 + 1 is not rounded through a float.
+    """
+    if _isinstance(value, (_int, numpy.integer)) and not _isinstance(value, _bool):
+        return _int(_int.__index__(value)) if _isinstance(value, _int) else _int(value.item())
+    if _isinstance(value, _ndarray) and value.size == 1 and value.dtype.kind in "iu":
+        return _int(value.reshape(-1)[0].item())
     number = as_float(value)
     if not math.isfinite(number) or number != _round(number):
         raise CoercionError(f"expected a whole number, got {number!r}")

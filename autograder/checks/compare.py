@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,10 +22,30 @@ _array2string = numpy.array2string
 
 @dataclass(frozen=True)
 class Tolerance:
-    """|got − expected| <= atol + rtol·|expected|, elementwise."""
+    """|got − expected| <= atol + rtol·|expected|, elementwise.
+
+    ``digits`` > 0 replaces that rule for single numbers by the precision a question asks
+    for: a number passes when it is within half a unit of the ``digits``-th significant
+    digit of the value it is compared with, so every correctly rounded answer passes and
+    one that is off in that digit does not.
+    """
 
     rtol: float = 1e-6
     atol: float = 1e-8
+    digits: int = 0
+
+    def describe(self) -> str:
+        return f"to {self.digits} significant digits" if self.digits else ""
+
+
+def significant_close(got: float, expected: float, digits: int) -> bool:
+    """Is ``got`` within half a unit of the ``digits``-th significant digit of ``expected``?"""
+    if not (math.isfinite(got) and math.isfinite(expected)):
+        return False
+    if expected == 0.0:
+        return got == 0.0
+    half = 0.5 * 10.0 ** (math.floor(math.log10(abs(expected))) - digits + 1)
+    return abs(got - expected) <= half * (1.0 + 1e-9)
 
 
 def fmt(value: Any, limit: int = 6) -> str:
@@ -94,5 +115,9 @@ def values_match(got: Any, expected: Any, tol: Tolerance) -> bool:
     if isinstance(expected, int):
         return type(got) is int and got == expected
     if isinstance(expected, float):
-        return isinstance(got, float) and coerce.close(got, expected, rtol=tol.rtol, atol=tol.atol)
+        if not isinstance(got, float):
+            return False
+        if tol.digits:
+            return significant_close(got, expected, tol.digits)
+        return coerce.close(got, expected, rtol=tol.rtol, atol=tol.atol)
     return False

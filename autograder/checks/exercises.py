@@ -63,7 +63,7 @@ def parse(raw: dict[str, Any]) -> CheckData:
     tol = raw.get("tol", [1e-6, 1e-8])
     return CheckData(
         id=raw["id"], title=raw["title"], type=raw["type"], kind=_kind(raw.get("kind", "array")),
-        tol=Tolerance(float(tol[0]), float(tol[1])),
+        tol=Tolerance(float(tol[0]), float(tol[1]), int(tol[2]) if len(tol) > 2 else 0),
         probe=Probe.decode(raw["probe"]) if "probe" in raw else CALL,
         callable_answer=bool(raw.get("callable_answer", True)),
         cases=cases, expected=expected, mistakes=mistakes, judge=raw.get("judge", ""),

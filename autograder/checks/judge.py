@@ -161,9 +161,11 @@ def judge_value(*, check_id: str, title: str, observations: Sequence[Observation
     if not form.recorded:
         return form
     value = observations[0][1]
+    precision = f" ({tol.describe()})" if tol.digits else ""
     if values_match(value, expected, tol):
-        return Verdict(check_id, title, True, f"{fmt(value)} is right", n_cases=1)
-    return Verdict(check_id, title, False, f"{fmt(value)} is not right", n_cases=1, n_failed=1)
+        return Verdict(check_id, title, True, f"{fmt(value)} is right{precision}", n_cases=1)
+    return Verdict(check_id, title, False, f"{fmt(value)} is not right{precision}", n_cases=1,
+                   n_failed=1)
 
 
 def value_form(check_id: str, title: str, observations: Sequence[Observation],
@@ -187,8 +189,9 @@ def value_form(check_id: str, title: str, observations: Sequence[Observation],
     for wrong, name, hint in mistakes:
         if values_match(value, wrong, tol):
             return fail(f"{fmt(value)} is not right; this looks like {name}: {hint}", (name,))
+    how = f" {tol.describe()}" if tol.digits else ""
     return Verdict(check_id, title, True, f"{fmt(value)} is recorded; it is compared with the "
-                   "answer key when your notebook is graded", n_cases=1, recorded=True)
+                   f"answer key{how} when your notebook is graded", n_cases=1, recorded=True)
 
 
 def judge_choice(*, check_id: str, title: str, observations: Sequence[Observation],

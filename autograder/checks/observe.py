@@ -16,7 +16,7 @@ import numpy
 from autograder.checks import coerce
 from autograder.checks.cases import Case
 
-Kind = Literal["array", "float", "int", "str", "bool"]
+Kind = Literal["array", "float_array", "float", "int", "str", "bool"]
 KindSpec = Kind | tuple[Kind, ...]
 Observation = tuple[str, Any]
 
@@ -37,6 +37,13 @@ def coerce_kind(value: Any, kind: KindSpec) -> Any:
         return tuple(coerce_kind(v, k) for v, k in zip(value, kind, strict=True))
     if kind == "array":
         return coerce.as_array(value).astype(numpy.float64)
+    if kind == "float_array":  # the exercise promises floats: an integer array is wrong
+        arr = coerce.as_array(value)
+        if arr.dtype.kind != "f":
+            raise coerce.CoercionError(
+                f"expected an array of floats, got dtype {arr.dtype}; the exercise asks for "
+                "float output (np.zeros gives floats; np.zeros(..., dtype=int) does not)")
+        return arr.astype(numpy.float64)
     if kind == "float":
         return coerce.as_float(value)
     if kind == "int":
@@ -59,12 +66,18 @@ def error_text(exc: BaseException) -> str:
 
 
 def _same(a: Any, b: Any) -> bool:
+    """Is ``a`` still what the pristine copy ``b`` holds (arrays, lists, tuples, dicts)?"""
     if isinstance(b, numpy.ndarray):
         return isinstance(a, numpy.ndarray) and a.shape == b.shape and bool(
             _array_equal(a, b, equal_nan=True))
     if isinstance(b, (list, tuple)):
         return isinstance(a, type(b)) and len(a) == len(b) and all(
             _same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(b, dict):
+        return (isinstance(a, dict) and a.keys() == b.keys()
+                and all(_same(a[k], v) for k, v in b.items()))
+    if isinstance(b, (int, float, str)) and not isinstance(b, bool):
+        return type(a) is type(b) and a == b
     return True
 
 

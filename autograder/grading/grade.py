@@ -32,6 +32,8 @@ class ItemResult:
     points: float | None  # None: waits for manual grading
     messages: list[str] = field(default_factory=list)
     mistakes: list[str] = field(default_factory=list)
+    # For the instructor only: what hidden cases failed on (their labels, expected values).
+    details: list[str] = field(default_factory=list)
 
     @property
     def needs_manual_grade(self) -> bool:
@@ -153,6 +155,7 @@ def _score_cell(src_cell: NotebookNode, run: Execution) -> ItemResult:
     records = run.records.get(index, [])
     messages: list[str] = []
     mistakes: list[str] = []
+    details: list[str] = []
     passed = True
     wanted: dict[tuple[str, bool], int] = {}
     for call in expected:
@@ -178,9 +181,10 @@ def _score_cell(src_cell: NotebookNode, run: Execution) -> ItemResult:
             verdict = spec.evaluate(record["obs"], hidden=hidden)
             messages.append(verdict.report())
             mistakes.extend(verdict.mistakes)
+            details.extend(f"{check_id}: {d}" for d in verdict.details)
             passed = passed and verdict.passed
     return ItemResult(gid, "autograded", max_points, max_points if passed else 0.0,
-                      messages, mistakes)
+                      messages, mistakes, details)
 
 
 def _executed(run: Execution) -> set[int]:

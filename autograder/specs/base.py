@@ -44,7 +44,7 @@ class Mistake:
 
 
 def _encode_tol(tol: Tolerance) -> list[float]:
-    return [tol.rtol, tol.atol]
+    return [tol.rtol, tol.atol, tol.digits] if tol.digits else [tol.rtol, tol.atol]
 
 
 def _encode_kind(kind: Any) -> Any:

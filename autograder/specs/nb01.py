@@ -7,6 +7,7 @@ linear layers, bumps and folds) have their reference here.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from itertools import pairwise
 from typing import Any
@@ -80,6 +81,10 @@ def _unit_hidden(rng: np.random.Generator) -> list[Case]:
     cases.append(Case((_arr([[1000.0, 1.0], [-1000.0, 1.0]]), _arr([3.0, 1.0]), 1.0, SIGMOID),
                       "±1000 inputs: σ saturates at 0 and 1"))
     cases.append(Case((np.zeros((5, 3)), np.zeros(3), -1.5, RELU), "zero weights: only the bias"))
+    cases.append(Case((rng.normal(size=5), rng.normal(size=5), -0.2, TANH),
+                      "one example (D,): a single number back, not an array of shape (1,)"))
+    cases.append(Case((np.array([[1, 2], [3, -4]]), np.array([2, -1]), 1, IDENTITY),
+                      "integer inputs"))
     return cases
 
 
@@ -89,7 +94,6 @@ UNIT = FunctionCheck(
     reference=unit_reference,
     cases=_unit_cases,
     hidden_cases=_unit_hidden,
-    probe=probe("common.at_least_1d"),
     tol=FLOAT32_TOL,
     mistakes=(
         Mistake("the bias left out", "z is w·x plus b: add the bias before applying g",
@@ -107,6 +111,7 @@ EXAMPLE_Z = ValueCheck(
     id="01.example_z",
     title="z of the worked example",
     expected=worked_z,
+    tol=Tolerance(digits=3),
     mistakes=(
         (-7.0, "the bias left out", "z includes the bias b = 1"),
         (6.0, "a sign error", "multiply each weight by its own input, keeping the signs"),
@@ -119,8 +124,10 @@ EXAMPLE_A = ValueCheck(
     id="01.example_a",
     title="a = σ(z) of the worked example",
     expected=worked_a,
-    tol=Tolerance(rtol=0.02, atol=0.0),
+    tol=Tolerance(digits=3),  # the question asks for at least three significant digits
     mistakes=(
+        (1.0 / math.exp(6.0), "the 1 + forgotten", "σ(z) = 1/(1 + e^(−z)): the 1 in the "
+         "denominator matters in the third digit"),
         (float(sigmoid(6.0)), "σ of the wrong sign", "σ(z) = 1/(1 + e^(−z)); for a very "
          "negative z it is close to 0"),
         (float(sigmoid(-7.0)), "the bias left out", "compute z with the bias first"),
@@ -225,6 +232,9 @@ def _one_hot_hidden(rng: np.random.Generator) -> list[Case]:
         Case((np.array([6, 6, 6]), 7), "the last class, repeated"),
         Case((np.zeros(0, dtype=int), 5), "no labels at all: shape (0, 5)"),
         Case((rng.integers(0, 3, size=12), 1000), "few labels, 1000 classes"),
+        Case((rng.integers(0, 10, size=20).astype(np.uint8), 10), "labels stored as uint8"),
+        Case(([2, 0, 1, 2], 3), "labels as a Python list"),
+        Case((rng.integers(256, 1000, size=8), 1000), "labels above 255 among 1000 classes"),
     ]
 
 
@@ -234,6 +244,7 @@ ONE_HOT = FunctionCheck(
     reference=one_hot,
     cases=_one_hot_cases,
     hidden_cases=_one_hot_hidden,
+    kind="float_array",
     mistakes=(
         Mistake("columns sized from the labels", "use n_classes for the number of columns: "
                 "a class may be missing from a batch",
@@ -267,6 +278,8 @@ def _count_hidden(rng: np.random.Generator) -> list[Case]:
     cases.append(Case(([1, 1],), "1-1: one weight and one bias"))
     cases.append(Case(([4096, 4096, 1000],), "wide layers, 4096-4096-1000"))
     cases.append(Case((tuple([10] * 12),), "a deep stack, widths as a tuple"))
+    cases.append(Case(([10**8, 10**8 + 1, 3],), "widths of 10⁸: a count above 2⁵³, exact "
+                      "only in integer arithmetic"))
     return cases
 
 
@@ -403,6 +416,9 @@ def _bump_hidden(rng: np.random.Generator) -> list[Case]:
         Case((rng.uniform(-2, 2, size=8), 0.3, 0.0, 10.0), "width 0: no bump at all"),
         Case((rng.uniform(-3, 3, size=(4, 5)), -1.0, 2.5, 8.0), "a (4, 5) grid of inputs"),
         Case((rng.uniform(-3, 3, size=10).astype(np.float32), 0.5, 1.5, 20.0), "float32 input"),
+        Case((np.linspace(-2, 2, 9)[:, None], np.array([-1.0, 0.0, 1.5]), 1.0, 12.0),
+             "centres as an array (3,) broadcast against x (9, 1): one bump per column"),
+        Case((np.array([-2, -1, 0, 1, 2]), 0, 2, 5), "integer x, centre, width and steepness"),
     ]
 
 

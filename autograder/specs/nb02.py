@@ -81,6 +81,7 @@ def _unary_hidden(rng: np.random.Generator) -> list[Case]:
         Case((_arr(_EXTREME),), "extremes: ±1000 and ±50 next to small values"),
         Case(((3.0 * rng.normal(size=(5, 4))).astype(np.float32),), "float32 input"),
         Case((_arr([-1000.0, -20.0, 0.0, 20.0, 1000.0], np.float32),), "float32 extremes"),
+        Case((np.array([-3, -1, 0, 2, 5]),), "integer input: the output is a float array"),
     ]
     return cases
 
@@ -126,6 +127,9 @@ def _prelu_hidden(rng: np.random.Generator) -> list[Case]:
         Case((_arr([_EXTREME]), 0.2), "extremes ±1000, scalar slope"),
         Case(((3.0 * rng.normal(size=(5, 3))).astype(np.float32),
               _arr([0.1, 0.2, 0.3], np.float32)), "float32 input and slopes"),
+        Case((3.0 * rng.normal(size=(6, 3)), _arr([1.5, -0.25, 3.0])),
+             "slopes above 1 and below 0: a multiplies the negative side only"),
+        Case((np.array([[-3, 0, 2], [4, -1, 0]]), 0.25), "integer z: float output"),
     ]
     return cases
 
@@ -153,6 +157,7 @@ def _softmax_hidden(rng: np.random.Generator) -> list[Case]:
         Case((_arr([[-1000.0, 0.0, 1000.0, 999.0]]),), "±1000 in one row"),
         Case((rng.normal(size=(4, 1)),), "a single class: every probability is 1"),
         Case(((3.0 * rng.normal(size=(6, 5))).astype(np.float32),), "float32 scores"),
+        Case((np.array([[1, 2, 3], [0, 0, -4]]),), "integer scores: float probabilities"),
     ]
     return cases
 
@@ -203,6 +208,7 @@ def _maxout_hidden(rng: np.random.Generator) -> list[Case]:
         Case((rng.normal(size=(3, 4)), 1), "K = 1: maxout is the identity"),
         Case((_arr([[1000.0, -1000.0, -1000.0, 999.0]]), 2), "extremes ±1000"),
         Case(((3.0 * rng.normal(size=(4, 6))).astype(np.float32), 3), "float32 input"),
+        Case((np.array([[3, -1, 2, 2], [0, 5, -4, 1]]), 2), "integer input"),
     ]
     return cases
 
@@ -225,6 +231,7 @@ def _fd_hidden(rng: np.random.Generator) -> list[Case]:
         Case((EXP, _arr([0.3])), "eᶻ at a single point, shape (1,)"),
         Case((SIN, np.zeros(4)), "sin at z = 0, where the forward difference is off"),
         Case((CUBE, 5.0 * rng.normal(size=6)), "z³ at larger |z|"),
+        Case((SOFTPLUS, np.array([-2, 0, 3])), "integer z"),
     ]
 
 
@@ -609,10 +616,17 @@ def _top(scale: float) -> Callable[[], float]:
     return lambda: float(np.max(A.softmax(scale * _arr(SOFTMAX_SCORES))))
 
 
+# A grid of 100 points on [−5, 5] steps over z = 0, the maximum.
+_GRID_MISSING_ZERO = float(np.max(A.sigmoid_grad(np.linspace(-5.0, 5.0, 100))))
+
 MAX_SIGMOID_GRAD = ValueCheck(
     id="02.max_sigmoid_grad", title="the largest value of σ′",
     expected=lambda: float(A.sigmoid_grad(0.0)),
+    tol=Tolerance(digits=4),  # the question asks for four significant digits
     mistakes=(
+        (_GRID_MISSING_ZERO, "the maximum of a grid that misses z = 0",
+         "a grid's largest value is below the true maximum unless it contains the peak: "
+         "derive it, or evaluate sigmoid_grad where σ′ peaks"),
         (0.5, "σ(0) instead of σ′(0)", "take the maximum of the derivative, not of σ"),
         (1.0, "the maximum of tanh′", "this is the sigmoid's derivative σ(z)(1 − σ(z))"),
         (float(A.sigmoid_grad(A.sigmoid(0.0))), "σ′ evaluated on σ(z)",
@@ -634,7 +648,7 @@ TANH_GAP = ValueCheck(
 
 P_TOP = ValueCheck(
     id="02.p_top", title="the largest softmax output for z_scores",
-    expected=_top(1.0),
+    expected=_top(1.0), tol=Tolerance(digits=3),
     mistakes=(
         (3.0, "the largest score, not its probability", "apply softmax first, then take the max"),
         (2.0, "an index", "give the probability itself, not where it is"),
@@ -644,7 +658,7 @@ P_TOP = ValueCheck(
 
 P_TOP_DOUBLED = ValueCheck(
     id="02.p_top_doubled", title="the largest softmax output for 2 · z_scores",
-    expected=_top(2.0),
+    expected=_top(2.0), tol=Tolerance(digits=3),
     mistakes=(
         (_top(1.0)(), "the scores not doubled", "compute softmax(2 * z_scores)"),
         (_top(0.5)(), "the scores halved", "double the scores: 2 * z_scores"),

@@ -8,7 +8,9 @@ deviation), which ``nb03.stats_close`` compares with the same statistics of a dr
 the reference, within bands many standard errors wide. The probes know no target bound
 or variance: those are what the notebook asks for. The probe also demands that the
 output depend on the ``rng`` it is given and on nothing else: the same seed twice must
-give the same array, two seeds two different arrays.
+give the same array, two seeds two different arrays. Whitening is compared through the
+mean and covariance of the output and through the shape of the map from data to output,
+which tells PCA (the exercise) from ZCA, whose moments are the same.
 """
 
 from __future__ import annotations
@@ -29,8 +31,8 @@ from reference_impl import initializers as init
 Array = NDArray[Any]
 Init = Callable[..., Any]
 
-# Numeric answers may be typed with three significant figures (0.0811 for 0.08111).
-TYPED = Tolerance(rtol=2e-3, atol=0.0)
+# The questions ask for at least three significant figures (0.0811 for 0.08111).
+TYPED = Tolerance(digits=3)
 # Whitened covariances: N >= 1000 keeps the 1/N against 1/(N − 1) difference below 1e-3.
 COVARIANCE = Tolerance(rtol=0.0, atol=2e-3)
 
@@ -130,6 +132,7 @@ VAR_PRODUCT = FunctionCheck(
 
 VAR_WX_ZERO_MEANS = ValueCheck(
     "03.var_wx_zero_means", "var_wx_zero_means", lambda: var_product(0.0, 0.05**2, 0.0, 2.0**2),
+    tol=TYPED,
     mistakes=(
         (0.05 * 2.0, "the standard deviations multiplied",
          "the formula multiplies variances: square each standard deviation first"),
@@ -140,6 +143,7 @@ VAR_WX_ZERO_MEANS = ValueCheck(
 
 VAR_WX_CENTRED_WEIGHT = ValueCheck(
     "03.var_wx_centred_weight", "var_wx_centred_weight", lambda: var_product(0.0, 0.01, 3.0, 4.0),
+    tol=TYPED,
     mistakes=(
         (0.01 * 4.0, "the input treated as zero-mean",
          "only E[W] is 0 here: E[X]² · Var(W) survives"),
@@ -358,6 +362,7 @@ def _constant_cases(rng: np.random.Generator) -> list[Case]:
         Case(((2, 3), 0.5), "shape (2, 3), value 0.5"),
         Case(((4,), 0.0), "a bias of shape (4,), value 0"),
         Case(((3, 2), -1.0), "shape (3, 2), value −1"),
+        Case(((2, 2),), "no value given: the default, 0.0"),
     ]
 
 
@@ -367,6 +372,8 @@ def _constant_hidden(rng: np.random.Generator) -> list[Case]:
         Case(((7, 2), 1000.0), "value 1000"),
         Case(((128,), 0.01), "a ReLU bias of 0.01"),
         Case(((5, 9), -3e-4), "a small negative value"),
+        Case(((3, 2), 1), "an integer value: still a float array"),
+        Case(((6,),), "the default value, a bias of shape (6,)"),
     ]
 
 
@@ -376,6 +383,7 @@ CONSTANT = FunctionCheck(
     reference=init.constant,
     cases=_constant_cases,
     hidden_cases=_constant_hidden,
+    kind="float_array",
     mistakes=(
         Mistake("zeros whatever the value", "fill with the value given: np.full(shape, value)",
                 lambda shape, value=0.0: np.zeros(shape)),
@@ -615,6 +623,8 @@ def _distinct_hidden(rng: np.random.Generator) -> list[Case]:
         Case((np.column_stack([a, a + 1e-3, b]), 1e-6), "atol = 1e-6: a and a + 0.001 are two"),
         Case((np.column_stack([a, b, a]).astype(np.float32),), "float32 activations"),
         Case((np.zeros((10, 16)),), "all-zero activations (16 dead units are one)"),
+        Case((np.column_stack([1000 + a, 1000 + a + 1e-7, b]),),
+             "default atol: columns near 1000 that differ by 1e-7 are two units"),
     ]
     return out
 
@@ -691,6 +701,7 @@ def _center_hidden(rng: np.random.Generator) -> list[Case]:
         Case((rng.uniform(-1000, 1000, size=(9, 3)),), "values up to ±1000", batch=9),
         Case((rng.normal(1, 1, size=(8, 5)).astype(np.float32),), "float32", batch=8),
         Case((np.ones((3, 2)),), "constant features (all become 0)", batch=3),
+        Case((rng.integers(0, 256, size=(7, 4)),), "integer pixel values", batch=7),
     ]
 
 
@@ -747,6 +758,11 @@ def _whiten_hidden(rng: np.random.Generator) -> list[Case]:
              "float32 data", batch=1000),
         Case((_correlated(rng, 2000, (2.0, 1.5), 1.0), 1e-3),
              "eps = 1e-3, small next to both variances", batch=2000),
+        Case((_correlated(rng, 2000, (2.0, 1.0, math.sqrt(1e-5)), 1.0),),
+             "one direction of variance ≈ eps, the default eps: its whitened variance is "
+             "λ/(λ + eps) ≈ ½", batch=2000),
+        Case((np.round(_correlated(rng, 1000, (30.0, 10.0), 100.0)).astype(np.int64), 1e-5),
+             "integer data", batch=1000),
     ]
 
 
@@ -788,6 +804,16 @@ def _whiten_wrong_rotation(X: Any, eps: float = 1e-5) -> Array:
     return Xc @ vecs.T / np.sqrt(vals + eps)
 
 
+def _whiten_zca(X: Any, eps: float = 1e-5) -> Array:
+    Xc, vals, vecs = _whiten_parts(X)
+    return (Xc @ vecs / np.sqrt(vals + eps)) @ vecs.T
+
+
+def _whiten_eps_outside(X: Any, eps: float = 1e-5) -> Array:
+    Xc, vals, vecs = _whiten_parts(X)
+    return Xc @ vecs / (np.sqrt(np.maximum(vals, 0.0)) + eps)
+
+
 WHITEN = FunctionCheck(
     id="03.whiten",
     title="whiten",
@@ -795,7 +821,7 @@ WHITEN = FunctionCheck(
     cases=_whiten_cases,
     hidden_cases=_whiten_hidden,
     probe=probe("nb03.whiten_stats"),
-    kind=("array", "array"),
+    kind=("array", "array", "float"),
     tol=COVARIANCE,
     mistakes=(
         Mistake("not centred", "subtract the column means first: whitened data has mean 0",
@@ -811,6 +837,10 @@ WHITEN = FunctionCheck(
                 "divide by s/√N (or use the eigenvalues of the covariance)", _whiten_svd),
         Mistake("rotated with Uᵀ instead of U", "the components are (X − μ) @ U, with the "
                 "eigenvectors in the columns of U", _whiten_wrong_rotation),
+        Mistake("ZCA instead of PCA whitening", "the exercise asks for the PCA components, "
+                "(X − μ) U / √(λ + eps), without rotating back by Uᵀ", _whiten_zca),
+        Mistake("eps outside the root", "divide by √(λ + eps): eps goes under the root, where "
+                "it tames directions of almost zero variance", _whiten_eps_outside),
     ),
 )
 

@@ -24,8 +24,9 @@ Array = NDArray[Any]
 
 # float32 cases lose about 1e-7 relative accuracy; every named mistake is off by far more.
 LOOSE = Tolerance(rtol=1e-5, atol=1e-6)
-# Numeric answers may be typed with three significant figures.
-TYPED = Tolerance(rtol=5e-3, atol=0.0)
+# The questions ask for at least three significant figures (four for −ln 0.1 = 2.303).
+TYPED = Tolerance(digits=3)
+TYPED_4 = Tolerance(digits=4)
 
 TARGETS = np.array([[0, 0, 1], [0, 1, 0], [1, 0, 0]])
 MODEL_1 = np.array([[0.3, 0.3, 0.4], [0.3, 0.4, 0.3], [0.1, 0.2, 0.7]])
@@ -86,6 +87,14 @@ def _ce_hidden(rng: np.random.Generator) -> list[Case]:
     out.append(Case((p32, rng.integers(0, 5, size=12)), "float32 probabilities", batch=12))
     big = _dirichlet(rng, 500, 3)
     out.append(Case((big, rng.integers(0, 3, size=500)), "500 examples", batch=500))
+    tiny_true = np.array([[1e-13, 1.0 - 1e-13], [0.2, 0.8]])
+    out.append(Case((tiny_true, np.array([0, 1])), "a true-class probability of 1e-13, below "
+                    "the default eps: it is raised to eps, not added to it", batch=2))
+    p8 = _dirichlet(rng, 9, 4)
+    out.append(Case((p8, rng.integers(0, 4, size=9).astype(np.uint8)), "labels stored as uint8",
+                    batch=9))
+    out.append(Case((np.array([[0.0, 1.0], [0.9, 0.1]]), np.array([0, 0]), 1e-3),
+                    "eps = 1e-3 given: the clip uses it", batch=2))
     return out
 
 
@@ -179,6 +188,13 @@ def _bce_hidden(rng: np.random.Generator) -> list[Case]:
     out.append(Case((p32, rng.integers(0, 2, size=10).astype(np.float32)),
                     "float32 probabilities", batch=10))
     out.append(Case((np.array([0.35]), np.array([1.0])), "a single example"))
+    p = rng.uniform(0.05, 0.95, size=8)
+    out.append(Case((p, rng.integers(0, 2, size=8).astype(np.uint8)),
+                    "labels stored as uint8 (−y would wrap around to 255)", batch=8))
+    out.append(Case((rng.uniform(0.05, 0.95, size=5), rng.integers(0, 2, size=5)),
+                    "integer labels 0 and 1", batch=5))
+    out.append(Case((np.array([0.0, 1.0, 0.4]), np.array([1.0, 0.0, 1.0]), 1e-3),
+                    "eps = 1e-3 given: the clip uses it", batch=3))
     return out
 
 
@@ -256,6 +272,11 @@ def _regression_hidden(rng: np.random.Generator) -> list[Case]:
     target = with_outlier + rng.normal(scale=0.1, size=9)
     target[3] += 50.0
     out.append(Case((with_outlier, target), "one outlier", batch=9))
+    out.append(Case((np.array([72, 40, 60, 90], dtype=np.uint8),
+                     np.array([78, 80, 95, 51], dtype=np.uint8)),
+                    "grades stored as uint8: ŷ − y must not wrap around", batch=4))
+    out.append(Case((np.array([[1, -2], [3, 4]]), np.array([[0, 0], [5, 4]])),
+                    "integer arrays", batch=4))
     return out
 
 
@@ -375,6 +396,9 @@ def _mis_hidden(rng: np.random.Generator) -> list[Case]:
     out.append(Case((np.array([[0.9, 0.1]]), np.array([1])), "a single example, wrong"))
     s = rng.normal(size=(6, 3))
     out.append(Case((s, np.argmax(s, axis=1)), "every prediction right", batch=6))
+    s = rng.normal(size=(7, 4))
+    out.append(Case((s, rng.integers(0, 4, size=7).astype(np.uint8)), "labels stored as uint8",
+                    batch=7))
     return out
 
 
@@ -436,6 +460,7 @@ def _logit_hidden(rng: np.random.Generator) -> list[Case]:
         Case((np.array([[1000.0, 999.0], [-1000.0, -1001.0]]),), "rows near +1000 and -1000"),
         Case((rng.normal(scale=2.0, size=(7, 3)).astype(np.float32),), "float32 logits"),
         Case((rng.normal(size=(200, 3)),), "200 examples"),
+        Case((np.array([[3, 1, -2], [0, 0, 0]]),), "integer logits"),
     ]
 
 
@@ -648,7 +673,7 @@ MODEL_STATEMENTS = ChoiceCheck(
 )
 
 NLL_NATS = ValueCheck(
-    "04.nll_nats", "nll_nats", lambda: -math.log(0.1), tol=TYPED,
+    "04.nll_nats", "nll_nats", lambda: -math.log(0.1), tol=TYPED_4,
     mistakes=(
         (1.0, "log base 10", "this one asks for the natural logarithm, np.log"),
         (math.log(0.1), "a sign error", "a loss is −ln p, which is positive for p < 1"),
@@ -656,7 +681,7 @@ NLL_NATS = ValueCheck(
     ),
 )
 NLL_LOG10 = ValueCheck(
-    "04.nll_log10", "nll_log10", lambda: -math.log10(0.1), tol=TYPED,
+    "04.nll_log10", "nll_log10", lambda: -math.log10(0.1), tol=TYPED_4,
     mistakes=(
         (-math.log(0.1), "the natural logarithm", "this one asks for base 10, np.log10"),
         (-1.0, "a sign error", "a loss is −log p, which is positive for p < 1"),

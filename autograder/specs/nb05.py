@@ -35,8 +35,8 @@ Array = NDArray[Any]
 
 # float32 trajectories drift by about 1e-7 relative per step; named mistakes by far more.
 TRAJECTORY = Tolerance(rtol=1e-5, atol=1e-6)
-# Numbers typed by hand may carry three significant figures.
-TYPED = Tolerance(rtol=5e-3, atol=1e-9)
+# The questions ask for at least three significant figures.
+TYPED = Tolerance(digits=3)
 
 ALEXNET_IMAGES, ALEXNET_BATCH, ALEXNET_EPOCHS = 1_200_000, 128, 90
 MNIST_TRAIN, MNIST_BATCH = 60_000, 64
@@ -49,19 +49,32 @@ def _arr(values: Any, dtype: Any = np.float64) -> Array:
 class _Reference:
     """A reference optimizer class behind the interface of a step function.
 
-    The optimizer object travels in the returned state, so each call continues the same
-    optimizer: ``step(w, g, **hyper)`` or ``step(w, g, state, **hyper) -> (w_new, state)``.
+    ``names`` maps the notebook's state (one array, or the keys of a dict) to the names the
+    reference optimizer keeps it under. Each call builds the optimizer afresh, loads the
+    state it is given, takes one step and returns the new state in the notebook's form:
+    ``step(w, g, **hyper)`` or ``step(w, g, state, **hyper) -> (w_new, state_new)``.
     """
 
-    def __init__(self, cls: type[optimizers.Optimizer], stateful: bool) -> None:
-        self.cls, self.stateful = cls, stateful
+    def __init__(self, cls: type[optimizers.Optimizer], names: dict[str, str]) -> None:
+        self.cls, self.names = cls, names
 
     def __call__(self, w: Array, g: Array, *rest: Any, **hyper: Any) -> Any:
-        state = rest[0] if rest else None
-        opt = state["opt"] if isinstance(state, dict) and "opt" in state else self.cls(**hyper)
+        opt = self.cls(**hyper)
         w_new = np.array(w, copy=True)
+        if not self.names:
+            opt.step([(w_new, np.asarray(g))])
+            return w_new
+        state = rest[0]
+        mine = state if isinstance(state, dict) else {next(iter(self.names)): state}
+        opt.state[0] = {theirs: np.array(mine[ours], dtype=w_new.dtype if ours != "t"
+                                         else np.float64, copy=True)
+                        for ours, theirs in self.names.items()}
         opt.step([(w_new, np.asarray(g))])
-        return (w_new, {"opt": opt}) if self.stateful else w_new
+        new: dict[str, Any] = {ours: np.array(opt.state[0][theirs], copy=True)
+                               for ours, theirs in self.names.items()}
+        if "t" in new:
+            new["t"] = int(new["t"])
+        return w_new, (new if isinstance(state, dict) else next(iter(new.values())))
 
 
 def trajectory_probe(rule: Rule) -> Any:
@@ -81,8 +94,13 @@ def _signed(rng: np.random.Generator, shape: tuple[int, ...], low: float = 0.5,
 
 def _hidden_factory(sample: Callable[[np.random.Generator], dict[str, float]],
                     bowl_a: tuple[float, ...] = (1.0, 20.0), bowl_steps: int = 25,
+                    defaults: dict[str, float] | None = None,
                     ) -> Callable[[np.random.Generator], list[Case]]:
-    """Hidden cases shared by every optimizer; ``sample`` draws its hyper-parameters."""
+    """Hidden cases shared by every optimizer; ``sample`` draws its hyper-parameters.
+
+    ``defaults`` are the only hyper-parameters of one more case, which relies on the
+    documented defaults of every other one (momentum 0.9, the decay rates, ε).
+    """
 
     def hidden(rng: np.random.Generator) -> list[Case]:
         out: list[Case] = []
@@ -102,6 +120,10 @@ def _hidden_factory(sample: Callable[[np.random.Generator], dict[str, float]],
         out.append(Case((rng.normal(size=3), zeros, sample(rng)),
                         "some gradients exactly 0, the first step's all 0"))
         out.append(Case((_arr([0.7]), _grads([[-1.5]]), sample(rng)), "a single weight, one step"))
+        if defaults is not None:
+            out.append(Case((rng.normal(size=3), _signed(rng, (6, 3)), dict(defaults)),
+                            "the documented default hyper-parameters: only "
+                            + (", ".join(defaults) or "nothing") + " passed"))
         return out
 
     return hidden
@@ -111,9 +133,22 @@ def _optimizer_check(key: str, title: str, cls: type[optimizers.Optimizer], rule
                      cases: Callable[[np.random.Generator], list[Case]],
                      hidden: Callable[[np.random.Generator], list[Case]],
                      mistakes: tuple[Mistake, ...]) -> FunctionCheck:
-    return FunctionCheck(id=f"05.{key}", title=f"{title}, along the path w₀, w₁, … (one row per step)", reference=_Reference(cls, rule.init is not None), cases=cases,
-                         hidden_cases=hidden, probe=trajectory_probe(rule), kind="array",
-                         tol=TRAJECTORY, mistakes=mistakes)
+    names = dict(zip(rule.state, _REFERENCE_STATE[key], strict=True))
+    what = ("the path w₀, w₁, … (one row per step)" if not rule.state else
+            "the path w₀, w₁, … and the state returned at each step (output 1: "
+            + ", ".join(rule.state) + ", flattened)")
+    return FunctionCheck(id=f"05.{key}", title=f"{title}: {what}", reference=_Reference(cls, names),
+                         cases=cases, hidden_cases=hidden, probe=trajectory_probe(rule),
+                         kind=("array", "array") if rule.state else "array", tol=TRAJECTORY,
+                         mistakes=mistakes)
+
+
+# The names under which reference_impl.optimizers keeps each rule's state.
+_REFERENCE_STATE: dict[str, tuple[str, ...]] = {
+    "gd_step": (), "momentum_step": ("v",), "nesterov_step": ("v",),
+    "adagrad_step": ("cache",), "rmsprop_step": ("cache",), "adam_step": ("m", "v", "t"),
+    "adadelta_step": ("grad_sq", "delta_sq"),
+}
 
 
 
@@ -205,7 +240,7 @@ def _momentum_state_not_kept(w: Array, g: Array, v: Array, lr: float,
 
 MOMENTUM_STEP = _optimizer_check(
     "momentum_step", "momentum_step(w, g, v, lr, mu)", optimizers.Momentum, MOMENTUM_RULE,
-    _momentum_cases, _hidden_factory(_momentum_hyper),
+    _momentum_cases, _hidden_factory(_momentum_hyper, defaults={"lr": 0.05}),
     (
         Mistake("the gradient added to the velocity (+lr·g)",
                 "the velocity collects steps downhill: v = μ·v − lr·g", _momentum_sign),
@@ -271,7 +306,7 @@ def _nesterov_old_velocity_back(w: Array, g: Array, v: Array, lr: float,
 
 NESTEROV_STEP = _optimizer_check(
     "nesterov_step", "nesterov_step(w, g, v, lr, mu)", optimizers.Nesterov, NESTEROV_RULE,
-    _nesterov_cases, _hidden_factory(_momentum_hyper),
+    _nesterov_cases, _hidden_factory(_momentum_hyper, defaults={"lr": 0.05}),
     (
         Mistake("plain momentum", "Nesterov moves w by −μ·v + (1 + μ)·v_new, not by v_new",
                 _nesterov_plain),
@@ -338,7 +373,7 @@ def _adagrad_multiply(w: Array, g: Array, r: Array, lr: float,
 
 ADAGRAD_STEP = _optimizer_check(
     "adagrad_step", "adagrad_step(w, g, r, lr, eps)", optimizers.AdaGrad, ADAGRAD_RULE,
-    _adagrad_cases, _hidden_factory(_adagrad_hyper),
+    _adagrad_cases, _hidden_factory(_adagrad_hyper, defaults={"lr": 0.1}),
     (
         Mistake("the square root forgotten", "divide by √r + ε, the root of the summed squares",
                 _adagrad_no_sqrt),
@@ -406,7 +441,7 @@ def _rms_old_cache(w: Array, g: Array, r: Array, lr: float, rho: float = 0.9,
 
 RMSPROP_STEP = _optimizer_check(
     "rmsprop_step", "rmsprop_step(w, g, r, lr, rho, eps)", optimizers.RMSProp, RMSPROP_RULE,
-    _rmsprop_cases, _hidden_factory(_rmsprop_hyper),
+    _rmsprop_cases, _hidden_factory(_rmsprop_hyper, defaults={"lr": 0.01}),
     (
         Mistake("a cumulative sum (that is AdaGrad)",
                 "keep a moving average instead: r = ρ·r + (1 − ρ)·g²", _rms_adagrad),
@@ -466,7 +501,7 @@ def _adam_betas_swapped(w: Array, g: Array, state: dict[str, Any], lr: float, be
 
 ADAM_STEP = _optimizer_check(
     "adam_step", "adam_step(w, g, state, lr, beta1, beta2, eps)", optimizers.Adam, ADAM_RULE,
-    _adam_cases, _hidden_factory(_adam_hyper),
+    _adam_cases, _hidden_factory(_adam_hyper, defaults={"lr": 0.01}),
     (
         Mistake("no bias correction", "divide m by 1 − β₁ᵗ and v by 1 − β₂ᵗ: both start at 0 "
                 "and are far too small for the first steps", _adam_variant(False, False)),
@@ -531,7 +566,7 @@ def _adadelta_variant(kind: str) -> Callable[..., tuple[Array, dict[str, Any]]]:
 
 ADADELTA_STEP = _optimizer_check(
     "adadelta_step", "adadelta_step(w, g, state, rho, eps, lr)", optimizers.AdaDelta,
-    ADADELTA_RULE, _adadelta_cases, _hidden_factory(_adadelta_hyper, bowl_steps=30),
+    ADADELTA_RULE, _adadelta_cases, _hidden_factory(_adadelta_hyper, bowl_steps=30, defaults={}),
     (
         Mistake("ε outside the roots", "AdaDelta needs √(s + ε): with s = 0 at the start, "
                 "√s + ε makes every step almost 0", _adadelta_variant("eps_outside")),
@@ -566,6 +601,8 @@ def _ipe_hidden(rng: np.random.Generator) -> list[Case]:
            Case((1, 1), "one example"),
            Case((7, 100), "B larger than N: one short batch"),
            Case((10**9 + 1, 3), "a billion examples"),
+           Case((10**18 + 3, 10**9), "N = 10¹⁸ + 3: N / B in floats loses the remainder"),
+           Case((10**18 + 3, 10**9, True), "N = 10¹⁸ + 3 with drop_last"),
            Case((96, 32, True), "drop_last with no remainder")]
     for _ in range(4):
         n = int(rng.integers(2, 5000))

@@ -47,7 +47,7 @@ Array = NDArray[Any]
 # float32 cases lose about 1e-7 relative accuracy; every named mistake is off by far more.
 LOOSE = Tolerance(rtol=1e-5, atol=1e-6)
 # Hand-computed numbers may be typed with four significant figures.
-TYPED = Tolerance(rtol=1e-3, atol=1e-9)
+TYPED = Tolerance(digits=3)  # the questions ask for three significant digits
 
 
 
@@ -175,6 +175,8 @@ def _fg_hidden(rng: np.random.Generator) -> list[Case]:
     cases.append(Case((rng.normal(size=6).astype(np.float32), rng.normal(size=6).astype(np.float32)),
                       "float32 input"))
     cases.append(Case((np.zeros(3), np.zeros(3)), "all zeros"))
+    cases.append(Case((np.array([1, -2, 3]), np.array([2, 0, -1])), "integer inputs"))
+    cases.append(Case((1.0, 2.0), "plain Python numbers"))
     return cases
 
 
@@ -338,6 +340,8 @@ def _ng_hidden(rng: np.random.Generator) -> list[Case]:
         Case((CROSS, rng.normal(size=4), 1e-4), "terms that couple entries"),
         Case((TANH_MIX, rng.normal(size=(4, 3)), 1e-5), "a random (4, 3) matrix"),
         Case((LOGSUMEXP, rng.normal(size=(3, 3)) * 5, 1e-3), "log-sum-exp, larger inputs"),
+        Case((SUM_CUBES, np.array([0.1, -0.2, 0.3, 0.05])),
+             "Σ x³ near 0 with the default eps: the default decides the error eps²"),
     ]
 
 
@@ -463,6 +467,9 @@ def _linear_hidden(rng: np.random.Generator) -> list[Case]:
     cases.append(Case((rng.normal(size=(3, 4)), rng.normal(size=4), rng.normal(size=(5, 3)),
                        rng.normal(size=(5, 4)), rng.normal(size=(2, 3)), rng.normal(size=(2, 4))),
                       "backward called twice (batches of 5 and 2): the gradients must add up"))
+    cases.append(Case((np.array([[1, -2], [0, 3], [2, 1]]), np.array([1, 0]),
+                       rng.normal(size=(4, 3)), rng.normal(size=(4, 2))),
+                      "integer initial W and b: the parameters must hold floats", batch=4))
     return cases
 
 
@@ -549,6 +556,7 @@ def _unary_hidden(rng: np.random.Generator) -> list[Case]:
         Case((rng.normal(size=(4, 3)).astype(np.float32), rng.normal(size=(4, 3)).astype(np.float32)),
              "float32 input"),
         Case((rng.normal(size=(1, 1)), rng.normal(size=(1, 1))), "a single number"),
+        Case((np.array([[-2, 0, 3], [1, -1, 0]]), rng.normal(size=(2, 3))), "integer input x"),
     ]
 
 
@@ -635,6 +643,10 @@ def _sce_hidden(rng: np.random.Generator) -> list[Case]:
     cases.append(Case((rng.normal(size=(6, 4)).astype(np.float32), rng.integers(0, 4, size=6)),
                       "float32 logits", batch=6))
     cases.append(Case((rng.normal(size=(1, 10)), np.array([9])), "a single example, the last class"))
+    cases.append(Case((rng.normal(size=(5, 3)), rng.integers(0, 3, size=5), 2.5),
+                      "an upstream gradient dy = 2.5: backward(dy) scales by it", batch=5))
+    cases.append(Case((rng.normal(size=(4, 6)), rng.integers(0, 6, size=4).astype(np.uint8)),
+                      "labels stored as uint8", batch=4))
     return cases
 
 
@@ -770,6 +782,8 @@ def _max_hidden(rng: np.random.Generator) -> list[Case]:
         Case((rng.normal(size=(4, 3)).astype(np.float32), rng.normal(size=4).astype(np.float32)),
              "float32 input"),
         Case((rng.normal(size=(3, 1)), rng.normal(size=3)), "one entry per row: it always wins"),
+        Case((np.array([[3, 1, 3], [-2, -5, -1]]), np.array([0.5, 2.0])),
+             "integer input: dx holds the float dy"),
     ]
 
 
@@ -925,6 +939,11 @@ def _sgd_hidden(rng: np.random.Generator) -> list[Case]:
         Case((w, steps, 0.01, 0.5), "momentum 0.5"),
         Case(([p.astype(np.float32) for p in w], steps[:3], 0.1, 0.9), "float32 parameters"),
         Case((w, [[np.zeros(s) for s in shapes]] * 3, 0.1, 0.9), "zero gradients: nothing moves"),
+        Case(([rng.normal(size=3), rng.normal(size=3), rng.normal(size=(2, 2))],
+              [[rng.normal(size=3), rng.normal(size=3), rng.normal(size=(2, 2))]
+               for _ in range(4)], 0.1, 0.9),
+             "two parameters of the same shape: each keeps its own velocity"),
+        Case((w, steps[:4], 0.1, None), "SGD(lr) with the default momentum, 0: plain SGD"),
     ]
 
 

@@ -123,6 +123,9 @@ def _es_hidden(rng: np.random.Generator) -> list[Case]:
     out.append(Case(([0.3, 0.3, 0.3, 0.3, 0.3], 2), "a flat curve"))
     out.append(Case(([2.0, 1.0, 1.5, 0.5, 0.6, 0.7, 0.4], 3),
                     "a new best inside the patience window resets the count"))
+    out.append(Case(([0.5, 0.4, 0.399999, 0.45, 0.5, 0.41], 2),
+                    "an improvement of 1e-6 is strictly below the best: it counts"))
+    out.append(Case((np.array([3, 2, 2, 1, 1, 1, 1]), 2), "integer losses, ties with the best"))
     return out
 
 
@@ -288,6 +291,8 @@ def _stopper_hidden(rng: np.random.Generator) -> list[Case]:
     out.append(Case((3, [2.0, 1.0, 1.5, 0.5, 0.6, 0.7, 0.4, 0.9],
                      _snapshots(rng, 8, ((2, 2), (2,)))),
                     "a new best inside the patience window resets the count"))
+    out.append(Case((2, [0.5, 0.4, 0.399999, 0.45, 0.5, 0.41], _snapshots(rng, 6, ((3, 2),))),
+                    "an improvement of 1e-6 is strictly below the best: it counts"))
     return out
 
 
@@ -313,11 +318,11 @@ _STOPPER_MISTAKES = (
 )
 
 
-def _stopper_check(part: str, title: str) -> FunctionCheck:
+def _stopper_check(part: str, title: str, kind: Any = "array") -> FunctionCheck:
     return FunctionCheck(
         id=f"07.early_stopping.{part}", title=title, reference=EarlyStoppingReference,
         cases=_stopper_cases, hidden_cases=_stopper_hidden,
-        probe=probe("nb07.stopper_part", part=part), tol=LOOSE,
+        probe=probe("nb07.stopper_part", part=part), kind=kind, tol=LOOSE,
         mistakes=_STOPPER_MISTAKES,
     )
 
@@ -325,7 +330,8 @@ def _stopper_check(part: str, title: str) -> FunctionCheck:
 STOPPER_SHOULD_STOP = _stopper_check(
     "should_stop", "EarlyStopping.update: what it returns each epoch (1 = stop)")
 STOPPER_BEST_WEIGHTS = _stopper_check(
-    "best_weights", "EarlyStopping.best_weights after training stops")
+    "best_weights", "EarlyStopping after training stops: (best_weights flattened, best_epoch "
+    "counted from 0, best_loss)", ("array", "int", "float"))
 STOPPER_RESTORE = _stopper_check(
     "restore", "EarlyStopping.restore: the live weights afterwards")
 
@@ -698,6 +704,10 @@ def _dead_hidden(rng: np.random.Generator) -> list[Case]:
     big = np.maximum(rng.uniform(-1000, 1000, size=(20, 6)), 0.0)
     big[:, 0] = 0.0
     out.append(Case((big,), "activations up to 1000"))
+    signed = rng.normal(size=(15, 6)) - 1.0
+    signed[:, 2] = -np.abs(signed[:, 2])
+    out.append(Case((signed,), "values of both signs: a unit whose every value is ≤ 0 is dead, "
+                    "negative ones included"))
     return out
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -70,6 +71,9 @@ def page(ws: Workspace, student: str) -> str:
 def test_the_raw_result_does_hold_the_hidden_failure(ws: Workspace) -> None:
     raw = (ws.autograded / "una" / NAME / "result.json").read_text()
     assert "13.9938" in raw, "the grader's own record keeps what the feedback must hide"
+    item = next(i for i in json.loads(raw)["items"] if i["grade_id"] == "test_cross_entropy")
+    assert not any("13.9938" in m for m in item["messages"]), "only the instructor's details hold it"
+    assert any("13.9938" in d for d in item["details"])
 
 
 def test_dlf_feedback_shows_visible_messages_and_a_hidden_failure_without_its_details(ws: Workspace) -> None:

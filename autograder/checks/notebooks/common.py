@@ -26,9 +26,4 @@ def stable_call(answer: Any, case: Case, hint: str = UNSTABLE_HINT) -> Any:
         raise FloatingPointError(f"unstable: {exc}; {hint}") from None
 
 
-def at_least_1d(answer: Any, case: Case) -> Any:
-    """Call, and give a 0-d result one dimension (scalars and arrays compare alike)."""
-    return np.atleast_1d(np.asarray(answer(*case.args, **case.kwargs)))
-
-
-REGISTRY: dict[str, Any] = {"call": call, "stable_call": stable_call, "at_least_1d": at_least_1d}
+REGISTRY: dict[str, Any] = {"call": call, "stable_call": stable_call}

@@ -122,16 +122,31 @@ def stats_close(case: Case, value: Any, expected: Any) -> Finding:
     return Finding(True)
 
 
-def whiten_stats(answer: Any, case: Case) -> tuple[Any, Any]:
-    """(column means of Z, covariance of Z with 1/N): zeros and the identity when whitened."""
-    X = np.asarray(case.args[0])
+def whiten_stats(answer: Any, case: Case) -> tuple[Any, Any, float]:
+    """(|column means| of Z, |covariance| of Z with 1/N, how far Z is from a PCA rotation),
+    with the components sorted by their variance.
+
+    The last number looks at the linear map M with Z = (X − μ) M (least squares): PCA
+    whitening rotates onto the principal axes and rescales each one, so the columns of M
+    are orthogonal, in any order and with any signs; ZCA rotates back (M = U D Uᵀ) and its
+    columns are not. It is the largest |cos| between two columns of M: 0 for PCA.
+    """
+    X = np.asarray(case.args[0], dtype=np.float64)
     Z = np.asarray(answer(*case.args, **case.kwargs), dtype=np.float64)
     if Z.shape != X.shape:
         raise ValueError(f"expected whitened data of shape {X.shape} (one row per example, one "
                          f"column per component), got {Z.shape}")
     mean = Z.mean(axis=0)
     Zc = Z - mean
-    return mean, Zc.T @ Zc / len(Z)
+    M = np.linalg.lstsq(X - X.mean(axis=0), Zc, rcond=None)[0]
+    G = M.T @ M
+    norms = np.sqrt(np.maximum(np.diag(G), 1e-300))
+    cosines = np.abs(G / np.outer(norms, norms) - np.eye(len(G)))
+    cov = Zc.T @ Zc / len(Z)
+    # Components may come in any order and with any sign: sort them by variance, drop signs.
+    order = np.argsort(np.round(np.diag(cov), 6), kind="stable")
+    return (np.abs(mean[order]), np.abs(cov[np.ix_(order, order)]),
+            snap(float(np.max(cosines)), 0.0, 1e-6))
 
 
 REGISTRY: dict[str, Any] = {

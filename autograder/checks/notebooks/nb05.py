@@ -1,10 +1,12 @@
 """Notebook 5 on the student's side: run an update rule along a path, split mini-batches.
 
 A step function is run from a start point on given gradients (or on the gradient of a
-quadratic ``Bowl``) and its whole path w₀, w₁, … is returned; the probe rejects a step
-that changes its arguments in place or produces NaN, with a hint for each rule. The
-mini-batch probe checks the index batches' structure (every index once, shuffled, from
-the ``rng`` given) and returns their sizes.
+quadratic ``Bowl``) and its whole path is returned: the weights w₀, w₁, … and the state it
+hands back at every step (the velocity, the running averages, Adam's t), since the state
+is half of what a rule returns. The probe rejects a step that changes its arguments in
+place (arrays, or the state dict it was given) or produces NaN, with a hint for each rule.
+The mini-batch probe checks the index batches' structure (a list; every index once,
+shuffled, from the ``rng`` given) and returns their sizes.
 """
 
 from __future__ import annotations
@@ -42,11 +44,13 @@ class Bowl:
 
 @dataclass(frozen=True)
 class Rule:
-    """How to run one optimizer's step function: its name, initial state and NaN hint."""
+    """How to run one optimizer's step function: its name, initial state, NaN hint, and the
+    names of the state it returns (one array, or the keys of a dict)."""
 
     name: str
     init: Callable[[Array], Any] | None
     nan_hint: str
+    state: tuple[str, ...] = ()
 
 
 def _zeros(w: Array) -> Array:
@@ -71,6 +75,56 @@ def _state_arrays(state: Any, name: str) -> dict[str, tuple[Array, Array]]:
     return {}
 
 
+def _dict_snapshot(state: Any) -> dict[str, tuple[Any, Any]] | None:
+    """The objects a state dict holds, with a copy of each value, to see it left unchanged."""
+    if not isinstance(state, dict):
+        return None
+    return {k: (v, np.array(v, copy=True) if isinstance(v, np.ndarray) else v)
+            for k, v in state.items()}
+
+
+def _dict_changed(state: dict[str, Any], snapshot: dict[str, tuple[Any, Any]]) -> str:
+    """The first entry of ``state`` that differs from ``snapshot``, or ""."""
+    if state.keys() != snapshot.keys():
+        return "its keys"
+    for key, (obj, old) in snapshot.items():
+        now = state[key]
+        if now is not obj:
+            return f"state[{key!r}]"
+        if isinstance(old, np.ndarray) and not np.array_equal(now, old, equal_nan=True):
+            return f"state[{key!r}]"
+    return ""
+
+
+def state_vector(rule: Rule, state: Any, shape: tuple[int, ...], k: int) -> Array:
+    """The state a step returned, as one flat float vector in a fixed order of its parts."""
+    if rule.init is None:
+        return np.zeros(0)
+    if len(rule.state) == 1:
+        arr = np.asarray(state)
+        if arr.dtype.kind not in "iuf" or arr.shape != shape:
+            raise ValueError(f"{rule.name} returned its state {rule.state[0]} as "
+                             f"{type(state).__name__} of shape {np.shape(state)} at step {k}; "
+                             f"it is an array of w's shape {shape}")
+        return arr.astype(np.float64).ravel()
+    if not isinstance(state, dict):
+        raise TypeError(f"{rule.name} must return its state as a dict with keys "
+                        f"{', '.join(map(repr, rule.state))}, got {type(state).__name__}")
+    parts = []
+    for key in rule.state:
+        if key not in state:
+            raise KeyError(f"the state {rule.name} returned at step {k} has no {key!r}; keep "
+                           f"the keys {', '.join(map(repr, rule.state))}")
+        value = np.asarray(state[key])
+        want = () if key == "t" else shape
+        if value.dtype.kind not in "iuf" or value.shape != want:
+            raise ValueError(f"state[{key!r}] returned at step {k} has shape {value.shape}; "
+                             + ("t is a number, the steps taken" if key == "t"
+                                else f"it has w's shape {shape}"))
+        parts.append(value.astype(np.float64).ravel())
+    return np.concatenate(parts)
+
+
 def _gradient(source: Any, k: int, w: Array) -> Array:
     if isinstance(source, Bowl):
         return source(w.copy())
@@ -82,16 +136,26 @@ def _n_steps(source: Any) -> int:
 
 
 def _student_path(rule: Rule, step: Callable[..., Any], w0: Array, source: Any,
-                  hyper: dict[str, float]) -> Array:
+                  hyper: dict[str, float]) -> tuple[Array, Array]:
     w: Any = np.array(w0, copy=True)
     state = None if rule.init is None else rule.init(np.array(w0, copy=True))
-    state_name = "v" if rule.name in ("momentum_step", "nesterov_step") else "r"
+    state_name = rule.state[0] if len(rule.state) == 1 else "state"
+    shape = np.shape(w0)
     path = [np.asarray(w, dtype=np.float64)]
+    states = [state_vector(rule, state, shape, 0)]
     for k in range(_n_steps(source)):
         g = _gradient(source, k, np.asarray(w, dtype=np.float64))
         before = {"w": (w, np.array(w, copy=True)), "g": (g, g.copy()),
                   **_state_arrays(state, state_name)}
+        snapshot = _dict_snapshot(state)
         out = step(w, g, **hyper) if rule.init is None else step(w, g, state, **hyper)
+        if snapshot is not None and isinstance(state, dict):
+            changed = _dict_changed(state, snapshot)
+            if changed:
+                raise ValueError(
+                    f"{rule.name} changed the state dict it was given ({changed}) at step "
+                    f"{k + 1}; the state passed in is left unchanged: build a new dict (and "
+                    "new arrays) and return it")
         for label, (obj, old) in before.items():
             # An array changed in place would corrupt the caller's copy (a saved trajectory).
             if isinstance(obj, np.ndarray) and not np.array_equal(obj, old, equal_nan=True):
@@ -115,7 +179,8 @@ def _student_path(rule: Rule, step: Callable[..., Any], w0: Array, source: Any,
             raise ValueError(f"step {k + 1} produced NaN or inf in w; {rule.nan_hint}")
         w = w_new
         path.append(w_new.astype(np.float64))
-    return np.stack(path)
+        states.append(state_vector(rule, state, shape, k + 1))
+    return np.stack(path), np.stack(states)
 
 
 _BLOWUP = "does the step go against the gradient (w − ...)?"
@@ -124,26 +189,29 @@ _DIVIDE = ("look for a division by zero: is ε added to the denominator, so a ze
 
 RULES = {rule.name: rule for rule in (
     Rule("gd_step", None, _BLOWUP),
-    Rule("momentum_step", _zeros, _BLOWUP),
-    Rule("nesterov_step", _zeros, _BLOWUP),
-    Rule("adagrad_step", _zeros, _DIVIDE),
-    Rule("rmsprop_step", _zeros, _DIVIDE),
+    Rule("momentum_step", _zeros, _BLOWUP, ("v",)),
+    Rule("nesterov_step", _zeros, _BLOWUP, ("v",)),
+    Rule("adagrad_step", _zeros, _DIVIDE, ("r",)),
+    Rule("rmsprop_step", _zeros, _DIVIDE, ("r",)),
     Rule("adam_step", _adam_init,
          "look for a division by zero: the bias correction 1 − β₁ᵗ is 0 when t = 0, "
          "so t must be 1 at the first step (add 1 to state['t'] before using it); and "
-         "ε must be added to the denominator"),
+         "ε must be added to the denominator", ("m", "v", "t")),
     Rule("adadelta_step", _adadelta_init,
-         "look for a division by zero: ε goes inside both roots, √(s + ε) and √(r + ε)"),
+         "look for a division by zero: ε goes inside both roots, √(s + ε) and √(r + ε)",
+         ("r", "s")),
 )}
 
 
-def trajectory(answer: Any, case: Case, rule: str) -> Array:
-    """The path (T + 1, *w.shape) of the step function ``rule`` from the case's start,
-    hyper-parameters and gradients."""
+def trajectory(answer: Any, case: Case, rule: str) -> Array | tuple[Array, Array]:
+    """The path of the step function ``rule`` from the case's start, hyper-parameters and
+    gradients: w at every step (T + 1, *w.shape), and for a rule with state the state it
+    returned at every step (T + 1, K)."""
     w0, source, hyper = case.args
     # Overflow is reported by the NaN check, not as a warning in the notebook.
     with np.errstate(all="ignore"):
-        return _student_path(RULES[rule], answer, w0, source, hyper)
+        path, states = _student_path(RULES[rule], answer, w0, source, hyper)
+    return (path, states) if RULES[rule].state else path
 
 
 def _batches_of(answer: Any, n: int, b: int, seed: int) -> list[Array]:
@@ -151,6 +219,10 @@ def _batches_of(answer: Any, n: int, b: int, seed: int) -> list[Array]:
     if isinstance(out, np.ndarray) and out.ndim == 2:
         raise TypeError("minibatches returned one 2-D array; return a list of 1-D index arrays "
                         "(the last one may be shorter)")
+    if not isinstance(out, (list, tuple)):
+        raise TypeError(f"minibatches must return a list of index arrays (a training loop "
+                        f"takes len() of it and may go through it twice), got "
+                        f"{type(out).__name__}")
     try:
         batches = [np.asarray(batch) for batch in out]
     except TypeError:

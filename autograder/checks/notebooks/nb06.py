@@ -1,11 +1,16 @@
 """Notebook 6 on the student's side: probes that build the student's modules and run them.
 
 Each module check is one part (output, dx, dW, db, ...): the probe builds the student's
-class, runs forward then backward, and returns the part. ``Sequential`` is run over small
-stand-in modules defined here (a per-feature scale and shift, a tiling, a square), so that
-no layer the notebook asks for is ever handed to student code. The capstone probe trains
-the student's network with the student's function and returns its predictions; the
-grader holds the labels of the images it predicts when the case is hidden.
+class, runs forward then backward, and returns the part. Backward is run twice on the same
+cache, and must give the same answer both times (a backward that overwrites what forward
+cached is wrong the second time); a layer must not keep a reference to the arrays it was
+built from. ``Sequential`` is run over small stand-in modules defined here (a per-feature
+scale and shift, a tiling, a square), so that no layer the notebook asks for is ever handed
+to student code. The capstone probe trains the student's network with the student's
+function and returns its predictions; the grader holds the labels of the images it
+predicts when the case is hidden. Before predicting, it checks the means as well as the
+outcome: the model is made of the notebook's own classes (none from ``reference_impl``),
+is not an affine map of its input, and its backward pass agrees with centred differences.
 """
 
 from __future__ import annotations
@@ -76,15 +81,68 @@ SHAPES_OF_GRADIENTS = ("in backward each gradient has the shape of what it diffe
                        "so dx = dy @ W.T and dW = x.T @ dy")
 
 
+def _own_copy(layer: Any, given: dict[str, Any]) -> None:
+    """Raise if the layer's params share memory with the arrays it was built from."""
+    params = getattr(layer, "params", None)
+    if not isinstance(params, dict):
+        return
+    for name, array in given.items():
+        mine = params.get(name)
+        if isinstance(mine, np.ndarray) and isinstance(array, np.ndarray) \
+                and np.shares_memory(mine, array):
+            raise ValueError(f"params[{name!r}] is the very array the caller passed in: a later "
+                             f"change to the caller's {name} (an optimizer step on another "
+                             f"model, a reused buffer) would change this layer too. Store a "
+                             f"copy: np.array({name}, dtype=float)")
+
+
+def backward_twice(layer: Any, dy: Any) -> Any:
+    """backward(dy) twice on one forward cache; the second call must not give another dx.
+
+    The first call gets the caller's dy itself, so that a backward that writes into dy is
+    seen; the second a copy taken before. A second call that raises is accepted: only a
+    silently different answer is wrong.
+    """
+    spare = np.array(dy, copy=True)
+    first = layer.backward(dy)
+    kept = _copy_result(first)
+    try:
+        second = layer.backward(spare)
+    except Exception:  # a module may refuse a second backward (its cache freed): not wrong
+        return kept
+    if not _same_result(kept, second):
+        raise ValueError("a second backward(dy) after the same forward returned a different "
+                         "result: backward must not change what forward cached (compute into "
+                         "new arrays, e.g. dx = dy * self.y * (1 - self.y), not self.y *= ...)")
+    return kept
+
+
+def _copy_result(result: Any) -> Any:
+    if isinstance(result, (tuple, list)):
+        return type(result)(_copy_result(r) for r in result)
+    return np.array(result, dtype=np.float64, copy=True) if result is not None else None
+
+
+def _same_result(a: Any, b: Any) -> bool:
+    if isinstance(a, (tuple, list)):
+        return isinstance(b, (tuple, list)) and len(a) == len(b) and all(
+            _same_result(x, y) for x, y in zip(a, b, strict=True))
+    if a is None or b is None:
+        return a is b
+    b = np.asarray(b, dtype=np.float64)
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-12, atol=0.0, equal_nan=True))
+
+
 def linear_part(cls: Any, case: Case, part: str) -> Any:
     """One part of cls(W, b): "forward" (y), "dx", "dw" (grads["W"]) or "db" (grads["b"]).
 
     Runs forward x, then (except for "forward") backward dy, and a second (x2, dy2) pass
     when the case has one. A part of the wrong shape is reported with the shape it must
-    have and why.
+    have and why. The layer must hold copies of W and b, not the caller's arrays.
     """
     W, b, x, dy, *again = case.args
     layer = cls(W, b)
+    _own_copy(layer, {"W": W, "b": b})
     y = layer.forward(x)
     if part == "forward":
         return y
@@ -110,7 +168,8 @@ UNSTABLE = ("an exp overflowed: compute the sigmoid from e^(−|x|), which never
 
 
 def unary_part(cls: Any, case: Case, part: str, stable: bool = False) -> Any:
-    """y of cls().forward(x), or dx after backward(dy), for a case (x, dy)."""
+    """y of cls().forward(x), or dx after backward(dy), for a case (x, dy); backward runs
+    twice and must give the same dx both times."""
     x, dy = case.args
     try:
         with np.errstate(over="raise") if stable else np.errstate():
@@ -118,7 +177,7 @@ def unary_part(cls: Any, case: Case, part: str, stable: bool = False) -> Any:
             y = layer.forward(x)
             if part == "forward":
                 return y
-            dx = layer.backward(dy)
+            dx = backward_twice(layer, dy)
     except FloatingPointError as exc:
         raise FloatingPointError(f"unstable: {exc}; {UNSTABLE}") from None
     _shape_hint("dx", dx, np.shape(x), "x")
@@ -126,13 +185,24 @@ def unary_part(cls: Any, case: Case, part: str, stable: bool = False) -> Any:
 
 
 def softmax_ce_part(cls: Any, case: Case, part: str) -> Any:
-    """The mean loss of cls().forward(logits, y), or backward() after it."""
-    logits, y = case.args
+    """The mean loss of cls().forward(logits, y), or backward() after it (backward(dy) when
+    the case gives an upstream gradient dy), run twice."""
+    logits, y, *upstream = case.args
     loss_fn = cls()
     loss = loss_fn.forward(logits, y)
     if part == "loss":
         return loss
-    dlogits = loss_fn.backward()
+    first = loss_fn.backward(*upstream)
+    kept = _copy_result(first)
+    try:
+        second = loss_fn.backward(*upstream)
+    except Exception:  # a module may refuse a second backward (its cache freed): not wrong
+        second = kept
+    if not _same_result(kept, second):
+        raise ValueError("a second backward() after the same forward returned a different "
+                         "result: backward must not change the probabilities forward cached "
+                         "(copy them before subtracting the one-hot target)")
+    dlogits = kept
     _shape_hint("dlogits", dlogits, np.shape(logits), "the logits")
     return dlogits
 
@@ -143,7 +213,7 @@ def multiply_part(cls: Any, case: Case, part: str) -> Any:
     y = gate.forward(a, b)
     if part == "forward":
         return y
-    grads = gate.backward(dy)
+    grads = backward_twice(gate, dy)
     if not isinstance(grads, (tuple, list)) or len(grads) != 2:
         raise TypeError(f"backward must return a pair (da, db), got {type(grads).__name__}")
     return grads[0] if part == "da" else grads[1]
@@ -252,11 +322,12 @@ def sequential_part(cls: Any, case: Case, part: str) -> Any:
 # SGD with momentum, in place.
 
 def sgd_path(cls: Any, case: Case) -> Array:
-    """All parameters after the steps, flattened: cls(lr, momentum=...).step(pairs) per step."""
+    """All parameters after the steps, flattened: cls(lr, momentum=...).step(pairs) per step
+    (cls(lr) when the case's momentum is None: the documented default)."""
     params, steps, lr, momentum = case.args
     params = [np.array(p) for p in params]
     grads = [np.zeros_like(p) for p in params]
-    opt = cls(lr, momentum=momentum)
+    opt = cls(lr) if momentum is None else cls(lr, momentum=momentum)
     for step in steps:
         for g, new in zip(grads, step, strict=True):
             g[...] = new
@@ -294,16 +365,144 @@ def predictions(fn: Callable[..., Any], case: Case) -> Array:
     else:
         X = np.concatenate([data.X_train, data.X_val, data.X_test])
         y = np.concatenate([data.y_train, data.y_val, data.y_test])
-    result = fn(X, y, seed=int(seed))
-    model = result[0] if isinstance(result, tuple) else result
-    if not hasattr(model, "forward"):
-        raise TypeError(f"return the trained model (something with .forward), got "
-                        f"{type(model).__name__}")
+    model = trained_model(fn(X, y, seed=int(seed)))
     scores = coerce.as_array(model.forward(images.copy()))
     if scores.shape != (len(images), N_CLASSES):
         raise ValueError(f"the model returned scores of shape {scores.shape} for "
                          f"{len(images)} images; expected ({len(images)}, {N_CLASSES})")
-    return np.argmax(scores, axis=1).astype(np.float64)
+    predicted = np.argmax(scores, axis=1).astype(np.float64)
+    require_own_modules(model)
+    require_nonlinear(model, images)
+    require_gradients(model, images)
+    if images.ndim == 1 or case.kwargs.get("repeat"):
+        again = trained_model(fn(X, y, seed=int(seed)))
+        if not np.array_equal(np.argmax(coerce.as_array(again.forward(images.copy())), axis=1),
+                              predicted):
+            raise ValueError("two runs with the same seed predicted differently: draw every "
+                             "random number (weights, shuffling) from the one generator "
+                             "np.random.default_rng(seed)")
+    return predicted
+
+
+HISTORY_KEYS = ("train_loss", "train_acc", "val_loss", "val_acc")
+
+
+def trained_model(result: Any) -> Any:
+    """The model of a (model, history) pair, once the pair and the history are as documented."""
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        raise TypeError(f"train_mlp returns the pair (model, history), got "
+                        f"{type(result).__name__}"
+                        + (f" of length {len(result)}" if isinstance(result, (tuple, list)) else ""))
+    model, history = result
+    if not hasattr(model, "forward"):
+        raise TypeError(f"return the trained model (something with .forward) first, got "
+                        f"{type(model).__name__}")
+    if not isinstance(history, dict) or any(k not in history for k in HISTORY_KEYS):
+        raise TypeError("history must be a dict with the per-epoch lists "
+                        + ", ".join(map(repr, HISTORY_KEYS)))
+    train_loss, train_acc = history["train_loss"], history["train_acc"]
+    if len(train_loss) < 1 or len(train_acc) != len(train_loss):
+        raise ValueError("history['train_loss'] and history['train_acc'] hold one number per "
+                         f"epoch; got {len(train_loss)} and {len(train_acc)}")
+    values = np.asarray([*train_loss, *train_acc], dtype=np.float64)
+    if not np.all(np.isfinite(values)):
+        raise ValueError("the training curves in history hold NaN or inf")
+    if len(history["val_loss"]) or len(history["val_acc"]):
+        raise ValueError("without X_val and y_val, history['val_loss'] and history['val_acc'] "
+                         "stay empty")
+    return model
+
+
+def _parts_of(obj: Any, depth: int = 0, seen: set[int] | None = None) -> list[Any]:
+    """Every object with a forward method reachable from ``obj`` (itself included)."""
+    seen = set() if seen is None else seen
+    if id(obj) in seen or depth > 5 or isinstance(obj, (np.ndarray, str, bytes, int, float)):
+        return []
+    seen.add(id(obj))
+    found = [obj] if callable(getattr(obj, "forward", None)) else []
+    if isinstance(obj, (list, tuple)):
+        children: list[Any] = list(obj)
+    elif isinstance(obj, dict):
+        children = list(obj.values())
+    elif found:
+        children = list(getattr(obj, "__dict__", {}).values())
+    else:
+        children = []
+    for child in children:
+        if isinstance(child, (list, tuple, dict)) or callable(getattr(child, "forward", None)):
+            found += _parts_of(child, depth + 1, seen)
+    return found
+
+
+def require_own_modules(model: Any) -> None:
+    """Raise unless the model and every module in it is a class defined in the notebook."""
+    for part in _parts_of(model):
+        origin = type(part).__module__.split(".")[0]
+        if origin in ("reference_impl", "autograder"):
+            raise ValueError(f"the model contains {type(part).__name__} from "
+                             f"{type(part).__module__}: the capstone is built from your own "
+                             "Linear, ReLU and Sequential")
+
+
+def require_nonlinear(model: Any, images: Array) -> None:
+    """Raise if the model is an affine map: f((a + b)/2) = (f(a) + f(b))/2 for every pair."""
+    X = np.asarray(images, dtype=np.float64)
+    if X.ndim != 2 or len(X) < 2:
+        return
+    half = len(X) // 2
+    a, b = X[:half], X[half:2 * half]
+    fa, fb = (coerce.as_array(model.forward(v.copy())).astype(np.float64) for v in (a, b))
+    mid = coerce.as_array(model.forward((a + b) / 2)).astype(np.float64)
+    scale = max(float(np.max(np.abs(fa))), float(np.max(np.abs(fb))), 1e-12)
+    if float(np.max(np.abs(mid - (fa + fb) / 2))) <= 1e-9 * scale:
+        raise ValueError("your model is an affine map of its input (the midpoint of two inputs "
+                         "gives the midpoint of their scores): without a nonlinearity between "
+                         "the Linear layers the hidden layer adds nothing. Put a ReLU after "
+                         "each hidden Linear")
+
+
+GRAD_CHECK_ENTRIES = 12
+GRAD_CHECK_STEP = 1e-6
+
+
+def require_gradients(model: Any, images: Array) -> None:
+    """Raise unless backward's parameter gradients agree with centred differences.
+
+    On a few images, S = Σ forward(X) ⊙ R for a fixed R; backward(R) must put ∂S/∂θ in the
+    grads of ``parameters()``. A dozen entries are nudged by ±h; at least all but two must
+    agree to a relative error of 1e-4 (a ReLU kink crossed by a nudge excuses one or two).
+    """
+    X = np.asarray(images, dtype=np.float64)[:8]
+    rng = np.random.default_rng(0)
+    R = rng.normal(size=(len(X), N_CLASSES))
+    model.zero_grad()
+    model.forward(X.copy())
+    model.backward(R.copy())
+    pairs = list(model.parameters())
+    if not pairs:
+        raise ValueError("model.parameters() is empty: it must return the (param, grad) pairs "
+                         "of every layer")
+    entries = []
+    for _ in range(GRAD_CHECK_ENTRIES):
+        k = int(rng.integers(len(pairs)))
+        w, g = pairs[k]
+        if not isinstance(w, np.ndarray) or w.size == 0:
+            continue
+        index = tuple(int(rng.integers(n)) for n in w.shape)
+        analytic = float(np.asarray(g)[index])
+        old = w[index]
+        w[index] = old + GRAD_CHECK_STEP
+        plus = float(np.sum(coerce.as_array(model.forward(X.copy())) * R))
+        w[index] = old - GRAD_CHECK_STEP
+        minus = float(np.sum(coerce.as_array(model.forward(X.copy())) * R))
+        w[index] = old
+        numeric = (plus - minus) / (2 * GRAD_CHECK_STEP)
+        entries.append(abs(analytic - numeric) / max(abs(analytic) + abs(numeric), 1e-7))
+    if sum(e > 1e-4 for e in entries) > 2:
+        raise ValueError(f"backward's gradients disagree with centred differences (relative "
+                         f"errors up to {max(entries):.1e} for {sum(e > 1e-4 for e in entries)} "
+                         f"of {len(entries)} entries): check each module's backward, and that "
+                         "parameters() pairs each param with its own grad")
 
 
 def accuracy_at_least(case: Case, value: Any, expected: Any) -> Finding:

@@ -5,7 +5,7 @@ each epoch) and observed through what it returns and keeps. Dropout in training 
 random, so its check judges what the student's function drew (fraction dropped, scale of
 the survivors, use of ``rng``): ``judge_dropout`` needs no answer key, and the grader
 applies the same function. The tiny-subset check trains with the student's function and
-judges the training loss it reaches.
+judges the training loss it reaches, on a model that has weights (a network, not a table).
 """
 
 from __future__ import annotations
@@ -65,16 +65,23 @@ def _flat(arrays: Any) -> Array:
 
 
 
-def stopper_part(cls: Any, case: Case, part: str) -> Array:
+def stopper_part(cls: Any, case: Case, part: str) -> Any:
     """"should_stop": what update returned each epoch (1 = stop); "best_weights": the arrays
-    kept when training stops; "restore": the live arrays after restore."""
+    kept when training stops, with best_epoch and best_loss read back; "restore": the live
+    arrays after restore, read through the caller's own references to them (restore writes
+    into those arrays; rebinding names or list items does not count)."""
     stopper, live, flags = feed(cls, case)
     if part == "should_stop":
         return np.array(flags, dtype=np.float64)
     if part == "best_weights":
-        return _flat(stopper.best_weights)
+        epoch = getattr(stopper, "best_epoch", None)
+        if epoch is None:
+            raise AttributeError("best_epoch is None after training: set it to the epoch "
+                                 "(counted from 0) whose loss was the best")
+        return _flat(stopper.best_weights), epoch, getattr(stopper, "best_loss", None)
+    arrays = list(live)
     stopper.restore(live)
-    return _flat(live)
+    return _flat(arrays)
 
 
 def pick(fn: Any, case: Case, index: int) -> Any:
@@ -95,14 +102,14 @@ def dropout_inference(fn: Any, case: Case) -> Any:
 
 def dropout_training(fn: Any, case: Case) -> tuple[Any, ...]:
     """(out, mask) of one call, out of a second call with the same generator, and out of
-    a call with a fresh generator of the same seed."""
+    a call with a fresh generator of the same seed that relies on the default training."""
     x, p, seed = case.args
     rng = np.random.default_rng(seed)
     first = fn(x, p, rng, training=True)
     if not isinstance(first, (tuple, list)) or len(first) != 2:
         raise TypeError(f"return a pair (out, mask), got {type(first).__name__}")
     second = fn(x, p, rng, training=True)
-    again = fn(x, p, np.random.default_rng(seed), training=True)
+    again = fn(x, p, np.random.default_rng(seed))  # training=True is the default
     return first[0], first[1], second[0], again[0]
 
 
@@ -126,6 +133,11 @@ def _judge_dropout(case: Case, value: Any) -> tuple[str, str]:
     if not np.allclose(out, x * mask, rtol=1e-5, atol=1e-6):
         return ("out is not x * mask: return the mask you multiplied x by (the scaled one, "
                 "with entries 0 and 1/(1 − p))", "")
+    if (second.shape == x.shape and again.shape == x.shape and not np.array_equal(out, again)
+            and p > 0 and np.array_equal(again, x)):
+        return ("called without the training argument, dropout_forward left x unchanged: "
+                "training=True is the default, so it must drop units",
+                "the default of training changed")
     if second.shape == x.shape and again.shape == x.shape and not np.array_equal(out, again):
         return ("two calls with generators of the same seed gave different outputs: draw the "
                 "mask from the rng argument (rng.random(x.shape)), not from np.random",
@@ -177,10 +189,15 @@ def tiny_scores(fn: Any, case: Case) -> Any:
     """The scores (N, C) of the model ``fn(X, y, seed)`` trains, on the same N examples."""
     X, y, seed = case.args
     result = fn(X, y, seed)
-    model = result[0] if isinstance(result, tuple) else result
+    model = result[0] if isinstance(result, (tuple, list)) else result
     if not hasattr(model, "forward"):
         raise TypeError(f"return the trained model (something with .forward), got "
                         f"{type(model).__name__}")
+    pairs = model.parameters() if callable(getattr(model, "parameters", None)) else []
+    if len([w for w, _ in pairs if isinstance(w, np.ndarray) and w.size]) < 2:
+        raise TypeError("the model has no trained weights (parameters() is empty): build a "
+                        "network with mlp and train it with fit; a table that remembers the "
+                        "labels is not a network")
     try:
         return model.forward(X.copy(), training=False)
     except TypeError:
