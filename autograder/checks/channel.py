@@ -1,7 +1,14 @@
 """Carry observations out of the student's kernel as data, never as code.
 
-Each observation becomes one JSON line; arrays travel as ``.npy`` bytes loaded with
+Each observation becomes one JSON line, ``{"e": "record", "id": ..., "hidden": ...,
+"obs": [[status, value], ...]}``; arrays travel as ``.npy`` bytes loaded with
 ``allow_pickle=False``, so nothing a student returns can run in the grader.
+
+In the course's sandbox the runner calls ``connect(fd, hidden_blob)`` before any
+student code: records go to the sandbox's event stream, an inherited pipe no other
+process can open by name, where the grader reads them in order between the ``start``
+and ``end`` of the cell that wrote them. Outside the sandbox nothing is connected and
+``emit`` does nothing.
 """
 
 from __future__ import annotations
@@ -19,6 +26,15 @@ ENV = "DLF_CHANNEL"
 _write = os.write
 _open = os.open
 _dumps = json.dumps
+
+_fd: int | None = None
+hidden_blob: bytes = b""  # what the grader handed the sandbox for the hidden checks
+
+
+def connect(fd: int, blob: bytes) -> None:
+    """Send records to ``fd`` from now on, and keep ``blob`` in ``hidden_blob``."""
+    global _fd, hidden_blob
+    _fd, hidden_blob = fd, bytes(blob)
 
 
 def encode(value: Any) -> Any:
@@ -52,36 +68,60 @@ def decode(data: Any) -> Any:
     raise ValueError(f"unexpected {type(data).__name__} in a record")
 
 
+def record_line(check_id: str, hidden: bool, observations: Sequence[tuple[str, Any]]) -> bytes:
+    record = {"e": "record", "id": check_id, "hidden": hidden,
+              "obs": [[status, encode(value)] for status, value in observations]}
+    return (_dumps(record) + "\n").encode()
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[_write(fd, view):]
+
+
+def emit(check_id: str, hidden: bool, observations: Sequence[tuple[str, Any]]) -> None:
+    """Write one record to the connected stream; nothing when none is connected."""
+    if _fd is not None:
+        _write_all(_fd, record_line(check_id, hidden, observations))
+
+
 class Channel:
-    """An append-only file descriptor opened before any student code runs."""
+    """A record sink: the connected stream, or an append-only file (for tests and tools)."""
 
     def __init__(self, path: str | None) -> None:
         self.fd = _open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600) if path else None
-        self.cell = -1  # set by the grader's runner before each cell
 
     def emit(self, check_id: str, hidden: bool, observations: Sequence[tuple[str, Any]]) -> None:
         if self.fd is None:
-            return
-        record = {"id": check_id, "hidden": hidden, "cell": self.cell,
-                  "obs": [[status, encode(value)] for status, value in observations]}
-        _write(self.fd, (_dumps(record) + "\n").encode())
+            emit(check_id, hidden, observations)
+        else:
+            _write_all(self.fd, record_line(check_id, hidden, observations))
+
+
+def parse_record(raw: Any) -> dict[str, Any]:
+    """A record event's check id, hidden flag and decoded observations; ValueError if malformed."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("obs"), list):
+        raise ValueError("a record needs an id, a hidden flag and a list of observations")
+    if not isinstance(raw.get("id"), str) or not isinstance(raw.get("hidden"), bool):
+        raise ValueError("a record's id must be a string and hidden a boolean")
+    obs = []
+    for item in raw["obs"]:
+        if not isinstance(item, list) or len(item) != 2 or item[0] not in ("ok", "error"):
+            raise ValueError("an observation is [\"ok\" or \"error\", value]")
+        obs.append((item[0], decode(item[1])))
+    return {"id": raw["id"], "hidden": raw["hidden"], "obs": obs}
 
 
 def read_records(path: str, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
-    """Records appended since ``offset``, decoded; malformed lines are skipped."""
+    """Records appended to a file since ``offset``, decoded; malformed lines are skipped."""
     with open(path, "rb") as fh:
         fh.seek(offset)
         data = fh.read()
     records = []
     for line in data.splitlines():
         try:
-            raw = json.loads(line)
-            records.append({
-                "id": str(raw["id"]),
-                "hidden": bool(raw["hidden"]),
-                "cell": int(raw.get("cell", -1)),
-                "obs": [(str(s), decode(v)) for s, v in raw["obs"]],
-            })
+            records.append(parse_record(json.loads(line)))
         except Exception:
             continue
     return records, offset + len(data)

@@ -79,8 +79,7 @@ def grade_workspace(ws: Workspace, *, assignments: list[str] | None = None,
     bar = ProgressBar(total=len(todo), label="grading", enabled=show_progress)
     keys = {(s.student, s.assignment.name): (s, k) for s, k in todo}
 
-    jobs = [Job(sub.assignment.source, sub.path, sub.student, limits,
-                hide=(ws.path.resolve(),)) for sub, _ in todo]
+    jobs = [Job(sub.assignment.source, sub.path, sub.student, limits) for sub, _ in todo]
     with gradebook.GradebookWriter(ws) as books:
 
         def done(job: Job, result: NotebookResult) -> None:
