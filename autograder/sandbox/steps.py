@@ -37,7 +37,8 @@ MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
 MS_NOATIME, MS_NODIRATIME, MS_RELATIME, MS_STRICTATIME = 1024, 2048, 1 << 21, 1 << 24
 MNT_DETACH = 2
-PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT = 1, 24, 38, 47
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 4, 24, 38
+PR_CAP_AMBIENT = 47
 PR_CAP_AMBIENT_CLEAR_ALL = 4
 SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "arm64": 41, "riscv64": 41}
 
@@ -211,7 +212,7 @@ def _open_sources(ctx: Context) -> bool | None:
     return None
 
 
-def _bind(ctx: Context, path: str, target: str, *, flags: int = 0) -> None:
+def _bind(ctx: Context, path: str, target: str, *, recursive: bool = True) -> None:
     fd = ctx.sources.get(path)
     if fd is None:
         raise FileNotFoundError(path)
@@ -221,7 +222,7 @@ def _bind(ctx: Context, path: str, target: str, *, flags: int = 0) -> None:
         os.makedirs(os.path.dirname(target), exist_ok=True)
         if not os.path.exists(target):
             os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o644))
-    mount(f"/proc/self/fd/{fd}", target, None, MS_BIND | MS_REC | flags)
+    mount(f"/proc/self/fd/{fd}", target, None, MS_BIND | (MS_REC if recursive else 0))
 
 
 def _stage_root(ctx: Context) -> bool:
@@ -237,6 +238,10 @@ def _private_tmp(ctx: Context) -> bool:
           f"size={ctx.plan.tmp_bytes},mode=1777")
     os.mkdir(ctx.root + TMP_WORKDIR, 0o755)
     ctx.private_tmp, ctx.workdir = True, TMP_WORKDIR
+    if not ctx.root:  # on the machine's own tree: what Python needs under /tmp is shown again
+        for path in sorted(ctx.plan.binds, key=len):
+            if path.startswith("/tmp/") and os.path.exists(f"/proc/self/fd/{ctx.sources.get(path, -1)}"):
+                _bind(ctx, path, path)
     return True
 
 
@@ -245,7 +250,8 @@ def _populate_root(ctx: Context) -> bool | None:
         return False
     root = ctx.root
     if not ctx.private_tmp:
-        _bind(ctx, "/tmp", root + "/tmp")  # without "private /tmp": the machine's /tmp, as before
+        # Without "private /tmp": the machine's /tmp, as before (not the root staged on it).
+        _bind(ctx, "/tmp", root + "/tmp", recursive=False)
     for path in SYSTEM_DIRS:
         if os.path.islink(path):
             os.symlink(os.readlink(path), root + path)
@@ -394,8 +400,8 @@ def _no_new_privileges(ctx: Context) -> bool:
     return True
 
 
-def _rlimit(which: int, value: int) -> bool:
-    resource.setrlimit(which, (value, value))
+def _rlimit(which: int, value: int, hard: int | None = None) -> bool:
+    resource.setrlimit(which, (value, value if hard is None else hard))
     return True
 
 
@@ -417,7 +423,9 @@ def _file_size_limit(ctx: Context) -> bool:
 
 
 def _cpu_time_limit(ctx: Context) -> bool:
-    return _rlimit(resource.RLIMIT_CPU, max(1, int(ctx.plan.cpu_seconds + 0.999)))
+    # SIGXCPU at the soft limit says why; SIGKILL a second later if it is ignored.
+    seconds = max(1, int(ctx.plan.cpu_seconds + 0.999))
+    return _rlimit(resource.RLIMIT_CPU, seconds, seconds + 1)
 
 
 def _no_core_dumps(ctx: Context) -> bool:

@@ -5,8 +5,9 @@ notebook's view, the standard library and the venv's site-packages, so the edita
 install's path hook never runs and the repository is not importable. It imports what
 notebooks need (numpy, matplotlib, IPython's shell, the view's check library and
 runner), then waits on a unix socket. For each request it forks a supervisor, which
-runs the outer steps (namespaces), forks the notebook's first process, waits for it and
-writes ``exit`` on the event stream; the zygote reaps the supervisor and says so.
+runs the outer steps (namespaces) and forks the sandbox's first process (PID 1 of its
+PID namespace), which runs the inner steps and forks the runner; the supervisor waits
+and writes ``exit`` on the event stream; the zygote reaps the supervisor and says so.
 
 Protocol on the socket (``SOCK_SEQPACKET``, one JSON object a message):
 
@@ -135,17 +136,21 @@ def _supervise(sock: socket.socket, fds: list[int], zygote: int) -> None:  # pra
         ctx = steps.Context(steps.Plan.from_dict(request["plan"]), file_fds=file_fds)
         outer, outer_failed = steps.run("outer", ctx)
         alive_r, alive_w = os.pipe()
+        status_r, status_w = os.pipe()
         child = os.fork()
         if child == 0:
             os.close(alive_w)
-            _sandbox(ctx, outer, outer_failed, request, blob, events_fd, alive_r)
+            os.close(status_r)
+            _init(ctx, outer, outer_failed, request, blob, events_fd, alive_r, status_w)
         os.close(alive_r)
+        os.close(status_w)
         for fd in file_fds:
             os.close(fd)
         _, wait_status = os.waitpid(child, 0)
+        reported = os.read(status_r, 64)  # the runner's status, as the sandbox's init saw it
         if "pid namespace" not in outer:  # no namespace took the notebook's processes with it
             steps.remove_cgroup(ctx.cgroup and _leave_cgroup(ctx.cgroup))
-        _send(events_fd, {"e": "exit", "status": wait_status})
+        _send(events_fd, {"e": "exit", "status": int(reported) if reported else wait_status})
         status = 0
     except BaseException:
         try:
@@ -163,10 +168,14 @@ def _leave_cgroup(group: str) -> str:
     return group
 
 
-def _sandbox(ctx: steps.Context, outer: list[str], outer_failed: dict[str, str],
-             request: dict[str, Any], blob: bytes, events_fd: int,
-             alive: int) -> None:  # pragma: no cover - reports on the event stream
-    """The notebook's first process: inner steps, then the runner, then exit."""
+def _init(ctx: steps.Context, outer: list[str], outer_failed: dict[str, str],
+          request: dict[str, Any], blob: bytes, events_fd: int, alive: int,
+          status_w: int) -> None:  # pragma: no cover - reports on the event stream
+    """The sandbox's first process (PID 1): inner steps, then the runner's parent and reaper.
+
+    Student code never runs as PID 1, which the kernel shields from signals it has no
+    handler for: the runner is its child, and this process reaps whatever it leaves.
+    """
     try:
         steps.die_with_parent()
         if _parent_gone(alive):
@@ -176,13 +185,36 @@ def _sandbox(ctx: steps.Context, outer: list[str], outer_failed: dict[str, str],
         if _parent_gone(alive):
             os._exit(1)
         os.close(alive)
+        # Not dumpable: student code (same uid, no capabilities) cannot open /proc/1/fd/*.
+        steps.prctl(steps.PR_SET_DUMPABLE, 0)
         os.environ.clear()
         os.environ.update(SANDBOX_ENV, HOME=ctx.workdir, MPLCONFIGDIR=ctx.workdir, TMPDIR="/tmp")
         os.chdir(ctx.workdir)
-        os.closerange(3, events_fd)
-        os.closerange(events_fd + 1, 1 << 16)
-        _send(events_fd, {"e": "isolation", "applied": outer + inner,
-                          "missing": outer_failed | inner_failed})
+        runner = os.fork()
+        if runner == 0:
+            os.closerange(3, events_fd)
+            os.closerange(events_fd + 1, 1 << 16)
+            _run(request, blob, events_fd, outer + inner, outer_failed | inner_failed)
+        os.close(events_fd)
+        while True:
+            pid, wait_status = os.waitpid(-1, 0)
+            if pid == runner:
+                os.write(status_w, str(wait_status).encode())
+                os._exit(0)
+    except BaseException:
+        try:
+            _send(events_fd, {"e": "crash", "error": traceback.format_exc()[-3000:]})
+        finally:
+            os._exit(1)
+
+
+def _run(request: dict[str, Any], blob: bytes, events_fd: int, applied: list[str],
+         missing: dict[str, str]) -> None:  # pragma: no cover - reports on the event stream
+    """The runner: the notebook's cells, in the process the student's code shares."""
+    try:
+        steps.die_with_parent()
+        steps.prctl(steps.PR_SET_DUMPABLE, 1)
+        _send(events_fd, {"e": "isolation", "applied": applied, "missing": missing})
         runner = sys.modules["autograder.checks.runner"]
         runner.run_notebook([(int(i), str(s)) for i, s in request["cells"]], events_fd=events_fd,
                             hidden_blob=blob, cell_timeout=float(request["cell_timeout"]),
