@@ -134,7 +134,8 @@ def grade_notebook(source: Path, submission: Path, *, student: str = "student",
             problems.append(f"cell {index + 1}: {error.partition(': ')[2]}")
     missing = [p for p in CORE_PROTECTIONS if p not in run.isolation]
     if missing and run.isolation:
-        problems.append(f"the sandbox ran without: {', '.join(missing)}")
+        why = [f"{p} ({run.missing[p]})" if p in run.missing else p for p in missing]
+        problems.append(f"the sandbox ran without: {', '.join(why)}")
     if run.tampered:
         problems.append("the result channel was tampered with; every autograded item scores 0")
         flags.append("tampered with the result channel: " + "; ".join(run.violations))

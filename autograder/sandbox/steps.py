@@ -312,17 +312,31 @@ def _read_only(ctx: Context) -> bool:
     """Every mount the sandbox sees becomes read-only, except its /tmp, /dev/shm and /proc.
 
     Only those mount points themselves stay writable: the venv or the view bound inside
-    the private /tmp (when they live under /tmp on the host) become read-only too.
+    the private /tmp (when they live under /tmp on the machine) become read-only too.
+    With a staged root, its mounts are those descending from it (the machine's mounts
+    under the staging folder are hidden beneath it, not part of the sandbox).
     """
     keep = {ctx.root + w for w in WRITABLE}
     proc = ctx.root + "/proc"
-    for point, flags in _mounts():
-        if ctx.root and point != ctx.root and not point.startswith(ctx.root + "/"):
+    mounts = _mounts()
+    if ctx.root:
+        staged = [m for m in mounts if m[2] == ctx.root][-1][0]
+        inside, grew = {staged}, True
+        while grew:
+            grew = False
+            for mount_id, parent, _, _ in mounts:
+                if parent in inside and mount_id not in inside:
+                    inside.add(mount_id)
+                    grew = True
+        mounts = [m for m in mounts if m[0] in inside]
+    for _, _, point, flags in mounts:
+        if point in keep or point.startswith(proc + "/") or flags & MS_RDONLY:
             continue
-        if point in keep or point.startswith(proc + "/"):
-            continue
-        if not flags & MS_RDONLY:
+        try:
             _remount_read_only(point, flags)
+        except FileNotFoundError:
+            if ctx.root:
+                raise  # on the machine's own tree, mounts hidden under others cannot be reached
     return True
 
 
@@ -489,14 +503,14 @@ def run(phase: Literal["outer", "inner"], ctx: Context) -> tuple[list[str], dict
     return [n for n in took if n not in failed], failed
 
 
-def _mounts() -> list[tuple[str, int]]:
-    """(mount point, per-mount flags) of every mount this process sees, parents first."""
+def _mounts() -> list[tuple[int, int, str, int]]:
+    """(mount id, parent id, mount point, per-mount flags) of every mount, parents first."""
     out = []
     with open("/proc/self/mountinfo") as fh:
         for line in fh:
             fields = line.split()
             point = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields[4])
-            out.append((point, _parse_flags(fields[5])))
+            out.append((int(fields[0]), int(fields[1]), point, _parse_flags(fields[5])))
     return out
 
 
@@ -512,7 +526,7 @@ def _parse_flags(options: str) -> int:
 
 def _flags_of(path: str) -> int:
     flags = 0
-    for point, point_flags in _mounts():
+    for _, _, point, point_flags in _mounts():
         if point == path:
             flags = point_flags  # the last one listed is the one on top
     return flags

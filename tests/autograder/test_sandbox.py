@@ -390,7 +390,7 @@ def test_a_linked_notebook_or_folder_is_refused(tmp_path: Path) -> None:
     folder = tmp_path / "submitted" / "trudy"
     folder.mkdir()
     (folder / "01_unit_to_network").symlink_to(ROOT / "solutions" / "01_unit_to_network")
-    with pytest.raises(SubmissionRefused, match="folder .* is a symbolic link"):
+    with pytest.raises(SubmissionRefused, match=r"folder .* is a symbolic link"):
         open_submission(folder / "01_unit_to_network" / "01_unit_to_network.ipynb",
                         max_files=10, max_bytes=1024**2)
     assert open_submission(linked, max_files=10, max_bytes=1024**2, follow_symlinks=True).notebook
@@ -428,6 +428,130 @@ def test_an_orphaned_zygote_and_its_sandboxes_die_with_their_worker(tmp_path: Pa
     finally:
         if worker.poll() is None:
             worker.kill()
+
+
+def test_kill_9_of_dlf_grade_leaves_no_worker_zygote_sandbox_or_tracker(tmp_path: Path) -> None:
+    assignment = assignments()[0]
+    release = nbformat.read(str(assignment.release), as_version=4)
+    release.cells.insert(1, nbformat.v4.new_code_cell(
+        "import subprocess, time\nsubprocess.Popen(['sleep', '61.2346'])\ntime.sleep(60)"))
+    for student in ("ann", "ben", "cat"):
+        folder = tmp_path / "ws" / "submitted" / student / assignment.name
+        folder.mkdir(parents=True)
+        nbformat.write(release, str(folder / f"{assignment.name}.ipynb"))
+    dlf = subprocess.Popen([sys.executable, "-m", "autograder.cli", "grade", "--workspace",
+                            str(tmp_path / "ws"), "--workers", "2"], cwd=ROOT,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        family = _wait_for_descendants(dlf.pid, "61.2346", timeout=120.0)
+        commands = [_cmdline(pid) for pid in family]
+        assert any("resource_tracker" in c for c in commands), commands
+        assert any("_dlf_sandbox" in c for c in commands), "a zygote was running"
+        dlf.send_signal(signal.SIGKILL)
+        dlf.wait()
+        assert _all_gone(family, within=2.0), [_cmdline(p) for p in _alive(family)]
+    finally:
+        if dlf.poll() is None:
+            dlf.kill()
+
+
+# --- an unprivileged grader --------------------------------------------------------------------
+
+UNPRIVILEGED = "nobody"
+
+
+def _blocked(paths: list[Path], uid: int) -> dict[Path, set[str]]:
+    """Folders ``uid`` cannot pass through on the way to ``paths``, with the entries it needs."""
+    out: dict[Path, set[str]] = {}
+    for path in paths:
+        for parent, child in zip(reversed(path.parents), [*reversed(path.parents[:-1]), path], strict=True):
+            info = parent.stat()
+            if info.st_uid != uid and not info.st_mode & 0o001:
+                out.setdefault(parent, set()).add(child.name)
+    return out
+
+
+def _as_unprivileged_user(command: list[str], home: Path) -> list[str]:
+    """``command`` as nobody, in a private mount namespace where the interpreter is reachable.
+
+    Nothing on the machine changes: a folder nobody cannot pass through (``/root`` holding
+    pyenv, mode 700) is covered, in that namespace only, by an empty tmpfs into which the
+    entries on the way to the interpreter, the venv and the course are bound back.
+    """
+    import pwd
+    import shlex
+
+    uid = pwd.getpwnam(UNPRIVILEGED).pw_uid
+    needed = [Path(sys.base_prefix), Path(sys.prefix), Path(os.path.realpath(sys.executable)), ROOT]
+    blocked = _blocked(needed, uid)
+    if any(a != b and b in a.parents for a in blocked for b in blocked):
+        pytest.skip(f"nested unreachable folders on the way to the interpreter: {sorted(blocked)}")
+    script = ["set -e"]
+    for n, (folder, entries) in enumerate(sorted(blocked.items())):
+        for m, entry in enumerate(sorted(entries)):
+            script.append(f"mkdir -p {home}/.hold/{n}-{m} && mount --bind {shlex.quote(str(folder / entry))} "
+                          f"{home}/.hold/{n}-{m}")
+        script.append(f"mount -t tmpfs -o mode=0755,size=1m tmpfs {shlex.quote(str(folder))}")
+        for m, entry in enumerate(sorted(entries)):
+            target = shlex.quote(str(folder / entry))
+            script.append(f"mkdir {target} && mount --bind {home}/.hold/{n}-{m} {target}")
+    script.append(f"exec runuser -u {UNPRIVILEGED} -- env HOME={home} " + shlex.join(command))
+    return ["unshare", "--mount", "--propagation", "private", "sh", "-c", "\n".join(script)]
+
+
+def test_an_unprivileged_grader_gets_the_same_sandbox_in_a_user_namespace(tmp_path: Path) -> None:
+    """``dlf grade`` run by an ordinary user: namespaces come with a user namespace."""
+    import json
+    import pwd
+    import shutil
+
+    if os.geteuid() != 0:
+        assert "user namespace" in sandboxed("pass").isolation  # this whole suite is unprivileged
+        return
+    for tool in ("unshare", "runuser"):
+        if shutil.which(tool) is None:
+            pytest.skip(f"{tool} is not installed")
+    probe = subprocess.run(["runuser", "-u", UNPRIVILEGED, "--", "unshare", "-Urmn", "--pid", "--fork",
+                            "--mount-proc", "true"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip(f"unprivileged user namespaces are not allowed here: {probe.stderr.decode()[:200]}")
+    uid = pwd.getpwnam(UNPRIVILEGED).pw_uid
+    home = Path(tempfile_dir := os.path.realpath(str(tmp_path))) / "home"
+    assignment = assignments()[0]
+    ws = home / "ws"
+    for student, source in (("ann", assignment.source), ("bob", assignment.release)):
+        folder = ws / "submitted" / student / assignment.name
+        folder.mkdir(parents=True)
+        shutil.copy(source, folder / f"{assignment.name}.ipynb")
+    for path in [home, *home.rglob("*")]:
+        os.chown(path, uid, -1)
+    for parent in Path(tempfile_dir).parents:  # pytest's temporary folders are private to root
+        if parent == Path("/tmp") or parent == Path("/"):
+            break
+        parent.chmod(parent.stat().st_mode | 0o001)
+    Path(tempfile_dir).chmod(0o711)
+    done = subprocess.run(_as_unprivileged_user(
+        [sys.executable, "-m", "autograder.cli", "grade", "--workspace", str(ws), "--workers", "1"], home),
+        cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    results = {s: json.loads((ws / "autograded" / s / assignment.name / "result.json").read_text())
+               for s in ("ann", "bob")}
+    auto = [i for i in results["ann"]["items"] if i["kind"] == "autograded"]
+    assert all(i["points"] == i["max_points"] for i in auto), results["ann"]["problems"]
+    assert not any(i["points"] for i in results["bob"]["items"])
+    isolation = results["ann"]["isolation"]
+    for step in ("user namespace", "mount namespace", "no network", "pid namespace", "allow-list root",
+                 "read-only", "private /tmp", "fresh /proc", "no capabilities", "process limit"):
+        assert step in isolation, (step, isolation, results["ann"]["problems"])
+    assert "process cap (cgroup)" not in isolation  # said plainly: the cgroup is root's
+    assert not results["ann"]["flags"] and not results["bob"]["flags"]
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
 
 
 def _children() -> dict[int, list[int]]:
