@@ -152,6 +152,20 @@ _CHANGES = frozenset({"os.rename", "os.remove", "os.rmdir", "os.mkdir", "os.chmo
 _RUNS = frozenset({"subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn"})
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 _TOOLS = ("/inspect.py", "/traceback.py", "/importlib/")  # walked through to their caller
+_WRAPPERS = frozenset({"_modified_open"})  # IPython's open() in the shell: its caller decides
+_COURSE_FILES = re.compile(r"(\.pth$|/site-packages/|/autograder/|/reference_impl/)")
+
+
+class _Places:
+    """Where the course's code is: the view, and every folder Python imports from."""
+
+    def __init__(self, view: str, trusted: tuple[str, ...]) -> None:
+        self.view, self.trusted = view, trusted
+
+    def theirs(self, path: str) -> bool:
+        """A path of the student's own: under /tmp or /dev, not in a folder bound there."""
+        return (path == "/tmp" or path.startswith(("/tmp/", "/dev/"))) and not (
+            path + "/").startswith(self.trusted) and not _COURSE_FILES.search(path)
 
 
 def _install_audit_hook(fd: int, user_ns: dict[str, Any]) -> None:
@@ -165,19 +179,19 @@ def _install_audit_hook(fd: int, user_ns: dict[str, Any]) -> None:
     view = os.path.dirname(os.path.dirname(os.path.dirname(here)))
     busy = [False]
     seen: set[tuple[str, str, int]] = set()
-
     cwd = os.getcwd()
     trusted = tuple(dict.fromkeys(
         os.path.abspath(p).rstrip("/") + "/" for p in [*sys.path, sys.prefix, sys.base_prefix]
         if p and os.path.abspath(p) != cwd))
+    places = _Places(view, trusted)
 
     def student_origin(frame: Any) -> tuple[str, int] | None:
         """The nearest frame of student code, unless library code comes first."""
         depth = 0
         while frame is not None and depth < 64:
             filename = frame.f_code.co_filename
-            if filename.startswith("<frozen ") or (
-                    filename.startswith(trusted) and any(t in filename for t in _TOOLS)):
+            if filename.startswith("<frozen ") or (filename.startswith(trusted) and (
+                    any(t in filename for t in _TOOLS) or frame.f_code.co_name in _WRAPPERS)):
                 frame, depth = frame.f_back, depth + 1  # a tool: whoever called it decides
                 continue
             if frame.f_globals is user_ns or not filename.startswith(trusted):
@@ -190,7 +204,7 @@ def _install_audit_hook(fd: int, user_ns: dict[str, Any]) -> None:
             return
         busy[0] = True
         try:
-            what = _describe(event, args, view)
+            what = _describe(event, args, places)
             if what is None:
                 return
             origin = student_origin(getframe(1))
@@ -209,16 +223,16 @@ def _install_audit_hook(fd: int, user_ns: dict[str, Any]) -> None:
     sys.addaudithook(hook)
 
 
-def _describe(event: str, args: tuple[Any, ...], view: str) -> str | None:
+def _describe(event: str, args: tuple[Any, ...], places: _Places) -> str | None:
     """What the event means, in words, when a grader should hear of it; else None."""
     describe = _DESCRIBE.get(event)
     if describe is not None:
-        return describe(args, view)
+        return describe(args, places)
     if event.startswith("ctypes."):
         return f"uses ctypes ({event})"
     if event in _CHANGES:
         path = _absolute(args[0]) if args else None
-        return None if path is None or _inside_sandbox(path) else f"changes {path} ({event})"
+        return None if path is None or places.theirs(path) else f"changes {path} ({event})"
     if event in _RUNS:
         program = args[0] if args else "?"
         return f"starts a program ({os.fsdecode(program) if isinstance(program, bytes | str) else program})"
@@ -233,11 +247,7 @@ def _absolute(path: Any) -> str | None:
     return os.path.normpath(os.path.join(os.getcwd(), path))
 
 
-def _inside_sandbox(path: str) -> bool:
-    return path == "/tmp" or path.startswith(("/tmp/", "/dev/"))
-
-
-def _open(args: tuple[Any, ...], view: str) -> str | None:
+def _open(args: tuple[Any, ...], places: _Places) -> str | None:
     target, mode, flags = (*args, None, None, 0)[:3]
     if isinstance(target, int):
         return f"opens descriptor {target} as a file" if target > 2 else None
@@ -248,14 +258,14 @@ def _open(args: tuple[Any, ...], view: str) -> str | None:
         return f"opens {path}"
     writes = (isinstance(mode, str) and any(c in mode for c in "wax+")) or bool(
         isinstance(flags, int) and flags & _WRITE_FLAGS)
-    if writes and not _inside_sandbox(path):
+    if writes and not places.theirs(path):
         return f"writes {path}"
-    if path.startswith(view + "/") and not path.endswith((".pyc", ".npz")):
-        return f"reads the course's file {path[len(view) + 1:]}"
+    if path.startswith(places.view + "/") and not path.endswith((".pyc", ".npz")):
+        return f"reads the course's file {path[len(places.view) + 1:]}"
     return None
 
 
-def _import(args: tuple[Any, ...], view: str) -> str | None:
+def _import(args: tuple[Any, ...], places: _Places) -> str | None:
     name = str(args[0]) if args else ""
     top = name.split(".")[0]
     if (top in _COURSE_PACKAGES and name not in _ALLOWED_COURSE_IMPORTS) or top.startswith(
@@ -264,12 +274,12 @@ def _import(args: tuple[Any, ...], view: str) -> str | None:
     return None
 
 
-def _getattr(args: tuple[Any, ...], view: str) -> str | None:
+def _getattr(args: tuple[Any, ...], places: _Places) -> str | None:
     name = args[1] if len(args) > 1 else None
     return f"reads {name}" if name in _FRAME_ATTRIBUTES else None
 
 
-def _setattr(args: tuple[Any, ...], view: str) -> str | None:
+def _setattr(args: tuple[Any, ...], places: _Places) -> str | None:
     target, name = (*args, None, None)[:2]
     if name == "__code__":
         return "replaces a function's __code__"
@@ -278,23 +288,23 @@ def _setattr(args: tuple[Any, ...], view: str) -> str | None:
     return None
 
 
-def _listdir(args: tuple[Any, ...], view: str) -> str | None:
+def _listdir(args: tuple[Any, ...], places: _Places) -> str | None:
     path = _absolute(args[0]) if args and args[0] is not None else None
     return "lists the processes in /proc" if path == "/proc" else None
 
 
-def _compile(args: tuple[Any, ...], view: str) -> str | None:
+def _compile(args: tuple[Any, ...], places: _Places) -> str | None:
     filename = args[1] if len(args) > 1 else None
     if isinstance(filename, bytes):
         filename = os.fsdecode(filename)
     if isinstance(filename, str) and filename.startswith("<ipython-input-"):
         return "compiles code under a cell's name"
-    if isinstance(filename, str) and not filename.startswith("<") and not _inside_sandbox(filename):
+    if isinstance(filename, str) and not filename.startswith("<") and not places.theirs(filename):
         return f"compiles code under the file name {filename}"
     return None
 
 
-_DESCRIBE: dict[str, Callable[[tuple[Any, ...], str], str | None]] = {
+_DESCRIBE: dict[str, Callable[[tuple[Any, ...], _Places], str | None]] = {
     "sys._getframe": lambda a, v: "walks the stack (sys._getframe)",
     "sys._current_frames": lambda a, v: "reads every thread's frames (sys._current_frames)",
     "sys.settrace": lambda a, v: "installs a trace function (sys.settrace)",

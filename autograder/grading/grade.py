@@ -140,6 +140,9 @@ def grade_notebook(source: Path, submission: Path, *, student: str = "student",
         problems.append("the result channel was tampered with; every autograded item scores 0")
         flags.append("tampered with the result channel: " + "; ".join(run.violations))
     flags.extend(_runtime_flags(run.flags, to_run, src))
+    if run.tmp_bytes >= 0.9 * limits.tmp_bytes:
+        flags.append(f"filled its private /tmp ({run.tmp_bytes / 1024**2:.0f} MB of "
+                     f"{limits.tmp_bytes / 1024**2:.0f} MB); it was thrown away with the sandbox")
     scorer = _Scorer(run, limits.evaluation_seconds)
     items = [scorer.score(cell, _index_of(to_run, cell), calls) for cell in _graded_cells(src)]
     problems.extend(scorer.problems)

@@ -65,6 +65,7 @@ class Execution:
     violations: list[str] = field(default_factory=list)
     flags: list[Flag] = field(default_factory=list)
     flooded: bool = False
+    tmp_bytes: int = 0
     seconds: float = 0.0
 
     @property
@@ -335,7 +336,7 @@ def _collect(run: Execution, stream: EventStream, killed_for: str | None) -> Non
     run.violations = list(stream.violations)
     if stream.n_violations > len(stream.violations):
         run.violations.append(f"… and {stream.n_violations - len(stream.violations)} more")
-    run.flags, run.flooded = stream.flags, stream.flooded
+    run.flags, run.flooded, run.tmp_bytes = stream.flags, stream.flooded, stream.tmp_bytes
     executed = 0
     for index, cell_run in sorted(stream.cells.items()):
         cell = run.notebook.cells[index]

@@ -225,6 +225,13 @@ def _bind(ctx: Context, path: str, target: str, *, recursive: bool = True) -> No
     mount(f"/proc/self/fd/{fd}", target, None, MS_BIND | (MS_REC if recursive else 0))
 
 
+def _own_mount_namespace(ctx: Context) -> bool:
+    """Pivoting moves every process of the namespace whose root is the old one: not the supervisor."""
+    unshare(CLONE_NEWNS)
+    mount(None, "/", None, MS_REC | MS_PRIVATE)
+    return True
+
+
 def _stage_root(ctx: Context) -> bool:
     mount("tmpfs", STAGING, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755")
     ctx.root = STAGING
@@ -453,7 +460,8 @@ STEPS: tuple[Step, ...] = (
     Step("no network", "outer", _network_namespace),
     Step("ipc namespace", "outer", _ipc_namespace),
     Step("pid namespace", "outer", _pid_namespace),
-    Step("", "inner", _open_sources),
+    Step("allow-list root", "inner", _own_mount_namespace),
+    Step("", "inner", _open_sources),  # after it: sources must be mounts of this namespace
     Step("allow-list root", "inner", _stage_root),
     Step("private /tmp", "inner", _private_tmp),
     Step("allow-list root", "inner", _populate_root),

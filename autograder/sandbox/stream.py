@@ -57,6 +57,7 @@ class EventStream:
     isolation: list[str] = field(default_factory=list)
     missing: dict[str, str] = field(default_factory=dict)
     exit_status: int | None = None
+    tmp_bytes: int = 0  # what the private /tmp held when the notebook ended
     crash: str | None = None
     flags: list[Flag] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
@@ -173,6 +174,7 @@ class EventStream:
 
     def _on_exit(self, event: dict[str, Any]) -> None:
         self.exit_status = int(event["status"])
+        self.tmp_bytes = int(event.get("tmp_bytes", 0))
         self._exited = True
 
 

@@ -147,10 +147,12 @@ def _supervise(sock: socket.socket, fds: list[int], zygote: int) -> None:  # pra
         for fd in file_fds:
             os.close(fd)
         _, wait_status = os.waitpid(child, 0)
-        reported = os.read(status_r, 64)  # the runner's status, as the sandbox's init saw it
+        # The runner's status and what /tmp held at the end, as the sandbox's init saw them.
+        reported = os.read(status_r, 64).split()
         if "pid namespace" not in outer:  # no namespace took the notebook's processes with it
             steps.remove_cgroup(ctx.cgroup and _leave_cgroup(ctx.cgroup))
-        _send(events_fd, {"e": "exit", "status": int(reported) if reported else wait_status})
+        _send(events_fd, {"e": "exit", "status": int(reported[0]) if reported else wait_status,
+                          "tmp_bytes": int(reported[1]) if len(reported) > 1 else 0})
         status = 0
     except BaseException:
         try:
@@ -199,7 +201,9 @@ def _init(ctx: steps.Context, outer: list[str], outer_failed: dict[str, str],
         while True:
             pid, wait_status = os.waitpid(-1, 0)
             if pid == runner:
-                os.write(status_w, str(wait_status).encode())
+                tmp = os.statvfs("/tmp")
+                used = (tmp.f_blocks - tmp.f_bfree) * tmp.f_frsize
+                os.write(status_w, f"{wait_status} {used}".encode())
                 os._exit(0)
     except BaseException:
         try:
