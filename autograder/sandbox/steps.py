@@ -12,35 +12,44 @@ namespace when already root), and False or an exception when the system refused 
 ``result.json``'s ``isolation`` lists what took effect. A test can run the sandbox with
 any step left out (``skip``) to show the protection it pins is the one that holds.
 
-This module imports only the standard library: the zygote loads it from the grader's
-files without putting the repository on its ``sys.path``.
+The system calls are in ``kernel``. Both modules import only the standard library: the
+zygote loads them from the grader's files without the repository on its ``sys.path``.
 """
 
 from __future__ import annotations
 
-import ctypes
 import os
-import platform
-import re
 import resource
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-CLONE_NEWNS = 0x00020000
-CLONE_NEWIPC = 0x08000000
-CLONE_NEWUSER = 0x10000000
-CLONE_NEWPID = 0x20000000
-CLONE_NEWNET = 0x40000000
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
-MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
-MS_NOATIME, MS_NODIRATIME, MS_RELATIME, MS_STRICTATIME = 1024, 2048, 1 << 21, 1 << 24
-MNT_DETACH = 2
-PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 4, 24, 38
-PR_CAP_AMBIENT = 47
-PR_CAP_AMBIENT_CLEAR_ALL = 4
-SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "arm64": 41, "riscv64": 41}
+from .kernel import (
+    CLONE_NEWIPC,
+    CLONE_NEWNET,
+    CLONE_NEWNS,
+    CLONE_NEWPID,
+    CLONE_NEWUSER,
+    MS_BIND,
+    MS_NODEV,
+    MS_NOEXEC,
+    MS_NOSUID,
+    MS_PRIVATE,
+    MS_RDONLY,
+    MS_REC,
+    PR_SET_NO_NEW_PRIVS,
+    drop_capabilities,
+    flags_of,
+    mount,
+    mounts,
+    pids_cgroup,
+    pivot_root,
+    prctl,
+    processes_of_user,
+    remount_read_only,
+    unshare,
+)
 
 # Everything the sandbox shows of the machine besides the Python installation, the venv and
 # the view: the system's programs and libraries, and a few files of /etc (not /etc/shadow).
@@ -55,39 +64,6 @@ WRITABLE = ("/tmp", "/dev/shm", "/proc")
 # Left writable by "fresh /proc"'s own read-only binds: root without capabilities could
 # otherwise still write most sysctls (the kernel checks only the file mode for uid 0).
 PROC_READ_ONLY = ("sys", "sysrq-trigger", "irq", "bus", "fs")
-
-_libc = ctypes.CDLL(None, use_errno=True)
-_libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong,
-                        ctypes.c_char_p]
-_libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
-_libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
-
-
-def _check(result: int, what: str) -> None:
-    if result != 0:
-        errno = ctypes.get_errno()
-        raise OSError(errno, f"{what}: {os.strerror(errno)}")
-
-
-def mount(source: str | None, target: str, fstype: str | None, flags: int,
-          data: str | None = None) -> None:
-    _check(_libc.mount(source.encode() if source else None, target.encode(),
-                       fstype.encode() if fstype else None, flags,
-                       data.encode() if data else None), f"mount {target}")
-
-
-def unshare(flags: int) -> None:
-    _check(_libc.unshare(ctypes.c_int(flags)), f"unshare {flags:#x}")
-
-
-def prctl(option: int, arg: int = 0) -> None:
-    _check(_libc.prctl(option, arg, 0, 0, 0), f"prctl {option}")
-
-
-def die_with_parent() -> None:
-    """SIGKILL this process when the thread that forked it ends."""
-    prctl(PR_SET_PDEATHSIG, 9)
-
 
 @dataclass
 class Plan:
@@ -134,17 +110,6 @@ class Step:
 
 
 # --- outer steps: in the supervisor, before it forks the notebook's first process ----------
-
-CGROUP_ROOTS = ("/sys/fs/cgroup/pids", "/sys/fs/cgroup")
-
-
-def pids_cgroup(pid: int) -> str | None:
-    """Where the supervisor ``pid`` keeps its process-count cgroup, if the system has one."""
-    for base in CGROUP_ROOTS:
-        if os.path.exists(f"{base}/cgroup.procs") and os.access(base, os.W_OK):
-            return f"{base}/dlf-{pid}"
-    return None
-
 
 def _join_pids_cgroup(ctx: Context) -> bool:
     """Root is exempt from RLIMIT_NPROC: a fork bomb is capped by the pids controller."""
@@ -311,7 +276,7 @@ def _fresh_proc(ctx: Context) -> bool:
         path = f"{target}/{name}"
         if os.path.exists(path):
             mount(path, path, None, MS_BIND | MS_REC)
-            _remount_read_only(path, _flags_of(path))
+            remount_read_only(path, flags_of(path))
     return True
 
 
@@ -325,22 +290,22 @@ def _read_only(ctx: Context) -> bool:
     """
     keep = {ctx.root + w for w in WRITABLE}
     proc = ctx.root + "/proc"
-    mounts = _mounts()
+    seen = mounts()
     if ctx.root:
-        staged = [m for m in mounts if m[2] == ctx.root][-1][0]
+        staged = [m for m in seen if m[2] == ctx.root][-1][0]
         inside, grew = {staged}, True
         while grew:
             grew = False
-            for mount_id, parent, _, _ in mounts:
+            for mount_id, parent, _, _ in seen:
                 if parent in inside and mount_id not in inside:
                     inside.add(mount_id)
                     grew = True
-        mounts = [m for m in mounts if m[0] in inside]
-    for _, _, point, flags in mounts:
+        seen = [m for m in seen if m[0] in inside]
+    for _, _, point, flags in seen:
         if point in keep or point.startswith(proc + "/") or flags & MS_RDONLY:
             continue
         try:
-            _remount_read_only(point, flags)
+            remount_read_only(point, flags)
         except FileNotFoundError:
             if ctx.root:
                 raise  # on the machine's own tree, mounts hidden under others cannot be reached
@@ -350,13 +315,7 @@ def _read_only(ctx: Context) -> bool:
 def _pivot(ctx: Context) -> bool | None:
     if not ctx.root:
         return False
-    number = SYS_PIVOT_ROOT.get(platform.machine())
-    os.chdir(ctx.root)
-    if number is not None and _libc.syscall(number, b".", b".") == 0:
-        _check(_libc.umount2(b".", MNT_DETACH), "umount the old root")
-    else:  # without pivot_root: chroot, which needs CAP_SYS_CHROOT to escape, dropped below
-        os.chroot(".")
-    os.chdir("/")
+    pivot_root(ctx.root)
     ctx.root = ""
     return True
 
@@ -399,20 +358,7 @@ def _copy_submission_files(ctx: Context) -> bool | None:
 def _drop_capabilities(ctx: Context) -> bool:
     """Give up every capability: root stays uid 0 but can no longer mount, trace or override
     file permissions, and the read-only mounts and the pids cgroup cannot be lifted."""
-    for cap in range(64):
-        _libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)
-    _libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
-
-    class Header(ctypes.Structure):
-        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
-
-    class Data(ctypes.Structure):
-        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
-                    ("inheritable", ctypes.c_uint32)]
-
-    header = Header(0x20080522, 0)
-    data = (Data * 2)()
-    _check(_libc.capset(ctypes.byref(header), data), "capset")
+    drop_capabilities()
     return True
 
 
@@ -509,72 +455,3 @@ def run(phase: Literal["outer", "inner"], ctx: Context) -> tuple[list[str], dict
         elif step.name and outcome:
             took[step.name] = True
     return [n for n in took if n not in failed], failed
-
-
-def _mounts() -> list[tuple[int, int, str, int]]:
-    """(mount id, parent id, mount point, per-mount flags) of every mount, parents first."""
-    out = []
-    with open("/proc/self/mountinfo") as fh:
-        for line in fh:
-            fields = line.split()
-            point = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields[4])
-            out.append((int(fields[0]), int(fields[1]), point, _parse_flags(fields[5])))
-    return out
-
-
-def _parse_flags(options: str) -> int:
-    table = {"ro": MS_RDONLY, "nosuid": MS_NOSUID, "nodev": MS_NODEV, "noexec": MS_NOEXEC,
-             "noatime": MS_NOATIME, "nodiratime": MS_NODIRATIME, "relatime": MS_RELATIME,
-             "strictatime": MS_STRICTATIME}
-    flags = 0
-    for option in options.split(","):
-        flags |= table.get(option, 0)
-    return flags
-
-
-def _flags_of(path: str) -> int:
-    flags = 0
-    for _, _, point, point_flags in _mounts():
-        if point == path:
-            flags = point_flags  # the last one listed is the one on top
-    return flags
-
-
-def _remount_read_only(point: str, flags: int) -> None:
-    # Flags a user namespace inherits locked (nosuid, nodev, noexec, atime) must be repeated.
-    mount(None, point, None, MS_REMOUNT | MS_BIND | MS_RDONLY | (flags & ~MS_RDONLY))
-
-
-def processes_of_user(uid: int) -> int:
-    count = 0
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                if os.stat(f"/proc/{entry}").st_uid == uid:
-                    count += 1
-            except OSError:
-                continue
-    return count
-
-
-def remove_cgroup(group: str | None) -> None:
-    """Remove a supervisor's cgroup once its processes are gone (they may still be reaped)."""
-    import time
-
-    if group is None or not os.path.isdir(group):
-        return
-    for _ in range(100):
-        try:
-            os.rmdir(group)
-            return
-        except OSError:
-            try:
-                with open(f"{group}/cgroup.procs") as fh:
-                    for pid in fh.read().split():
-                        try:
-                            os.kill(int(pid), 9)
-                        except (ProcessLookupError, ValueError):
-                            pass
-            except OSError:
-                return
-            time.sleep(0.01)

@@ -33,7 +33,7 @@ import sys
 import traceback
 from typing import Any
 
-from . import steps
+from . import kernel, steps
 
 # What the sandbox's environment holds: nothing of the grader's (no tokens, no paths).
 SANDBOX_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "MPLBACKEND": "Agg",
@@ -43,7 +43,7 @@ SANDBOX_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "MPLBA
 
 def serve(config: dict[str, Any]) -> None:
     """The zygote's main loop; ``config`` comes from the grader on the command line."""
-    steps.die_with_parent()
+    kernel.die_with_parent()
     if os.getppid() != config["parent"]:
         os._exit(0)
     sock = socket.socket(fileno=config["fd"])
@@ -80,7 +80,7 @@ def serve(config: dict[str, Any]) -> None:
             os.close(fd)
         _reply(sock, {"started": pid})
         _, status = os.waitpid(pid, 0)
-        steps.remove_cgroup(steps.pids_cgroup(pid))
+        kernel.remove_cgroup(kernel.pids_cgroup(pid))
         _reply(sock, {"reaped": pid, "status": status})
 
 
@@ -127,7 +127,7 @@ def _supervise(sock: socket.socket, fds: list[int], zygote: int) -> None:  # pra
     status = 1
     request_fd, blob_fd, events_fd, *file_fds = fds
     try:
-        steps.die_with_parent()
+        kernel.die_with_parent()
         if os.getppid() != zygote:
             os._exit(1)
         sock.close()
@@ -150,7 +150,7 @@ def _supervise(sock: socket.socket, fds: list[int], zygote: int) -> None:  # pra
         # The runner's status and what /tmp held at the end, as the sandbox's init saw them.
         reported = os.read(status_r, 64).split()
         if "pid namespace" not in outer:  # no namespace took the notebook's processes with it
-            steps.remove_cgroup(ctx.cgroup and _leave_cgroup(ctx.cgroup))
+            kernel.remove_cgroup(ctx.cgroup and _leave_cgroup(ctx.cgroup))
         _send(events_fd, {"e": "exit", "status": int(reported[0]) if reported else wait_status,
                           "tmp_bytes": int(reported[1]) if len(reported) > 1 else 0})
         status = 0
@@ -179,16 +179,16 @@ def _init(ctx: steps.Context, outer: list[str], outer_failed: dict[str, str],
     handler for: the runner is its child, and this process reaps whatever it leaves.
     """
     try:
-        steps.die_with_parent()
+        kernel.die_with_parent()
         if _parent_gone(alive):
             os._exit(1)
         inner, inner_failed = steps.run("inner", ctx)
-        steps.die_with_parent()  # set again after the credentials changed
+        kernel.die_with_parent()  # set again after the credentials changed
         if _parent_gone(alive):
             os._exit(1)
         os.close(alive)
         # Not dumpable: student code (same uid, no capabilities) cannot open /proc/1/fd/*.
-        steps.prctl(steps.PR_SET_DUMPABLE, 0)
+        kernel.prctl(kernel.PR_SET_DUMPABLE, 0)
         os.environ.clear()
         os.environ.update(SANDBOX_ENV, HOME=ctx.workdir, MPLCONFIGDIR=ctx.workdir, TMPDIR="/tmp")
         os.chdir(ctx.workdir)
@@ -216,8 +216,8 @@ def _run(request: dict[str, Any], blob: bytes, events_fd: int, applied: list[str
          missing: dict[str, str]) -> None:  # pragma: no cover - reports on the event stream
     """The runner: the notebook's cells, in the process the student's code shares."""
     try:
-        steps.die_with_parent()
-        steps.prctl(steps.PR_SET_DUMPABLE, 1)
+        kernel.die_with_parent()
+        kernel.prctl(kernel.PR_SET_DUMPABLE, 1)
         _send(events_fd, {"e": "isolation", "applied": applied, "missing": missing})
         runner = sys.modules["autograder.checks.runner"]
         runner.run_notebook([(int(i), str(s)) for i, s in request["cells"]], events_fd=events_fd,
