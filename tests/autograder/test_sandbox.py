@@ -26,6 +26,7 @@ from autograder.sandbox import steps
 from autograder.sandbox.executor import Execution, Zygote, execute, site_dirs, zygote_for
 from autograder.sandbox.files import SubmissionRefused, open_submission
 from autograder.sandbox.limits import Limits
+from autograder.sandbox.stream import EventStream
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux namespaces")
 
@@ -355,6 +356,58 @@ def test_the_stream_has_no_path_on_the_machine() -> None:
     links = said(run)
     assert "pipe:" in links and "/tmp/dlf-scratch" not in links and "records" not in links
     assert not list(Path("/tmp").glob("dlf-scratch-*"))
+
+
+def test_the_hidden_blob_reaches_the_check_library_before_any_student_code() -> None:
+    run = sandboxed("from autograder.checks import channel\nprint(channel.hidden_blob)",
+                    hidden_blob=b"\x00hidden inputs\xff")
+    assert said(run) == "b'\\x00hidden inputs\\xff'\n"
+
+
+def _stream(*lines: str, order: tuple[int, ...] = (0, 1), keep: dict[int, int] | None = None,
+            max_bytes: int = 1 << 20) -> EventStream:
+    stream = EventStream(list(order), keep or {1: 1}, max_bytes)
+    stream.feed("".join(line + "\n" for line in lines).encode())
+    stream.finish()
+    return stream
+
+
+START0, END0, START1, END1 = ('{"e": "start", "i": 0}', '{"e": "end", "i": 0}',
+                              '{"e": "start", "i": 1}', '{"e": "end", "i": 1}')
+RECORD = '{"e": "record", "id": "01.x", "hidden": false, "obs": []}'
+EXIT = '{"e": "exit", "status": 0}'
+
+
+def test_records_belong_to_the_cell_they_arrived_in() -> None:
+    stream = _stream('{"e": "isolation", "applied": ["pid namespace"]}', START0, RECORD, END0,
+                     START1, RECORD, RECORD, RECORD, END1, EXIT)
+    assert not stream.violations and stream.isolation == ["pid namespace"]
+    assert stream.cells[0].n_records == 1 and stream.cells[0].records == []  # not a test cell
+    assert stream.cells[1].n_records == 3 and len(stream.cells[1].records) == 2  # kept: 1 + 1
+
+
+@pytest.mark.parametrize(("lines", "words"), [
+    ((START1, END1, EXIT), "cell 2 started where cell 1 was next"),
+    ((START0, START1), "started before cell 1 ended"),
+    ((START0, END0, END0), "ended without having started"),
+    ((RECORD,), "outside any cell"),
+    ((START0, END0, EXIT, START1), "after the sandbox's exit"),
+    ((START0, '{"id": "01.x", "cell": 3, "obs": []}'), "not an event"),
+    ((START0, "garbage"), "not an event"),
+    ((START0, '{"e": "verdict", "passed": true}'), "unknown event"),
+    ((START0, END0, '{"e": "isolation", "applied": []}'), "isolation report"),
+    ((START0, '{"e": "start", "i": "x"}'), "malformed"),
+])
+def test_a_stream_that_breaks_the_grammar_is_tampering(lines: tuple[str, ...], words: str) -> None:
+    stream = _stream(*lines)
+    assert stream.tampered and any(words in v for v in stream.violations), stream.violations
+
+
+def test_a_flood_stops_reading_at_the_cap() -> None:
+    stream = EventStream([0], {}, 1000)
+    stream.feed((START0 + "\n" + RECORD * 100).encode())
+    stream.finish()
+    assert stream.flooded and stream.bytes_read == 1000 and not stream.violations
 
 
 # --- submission files -------------------------------------------------------------------------
