@@ -64,6 +64,7 @@ def write_report(ws: Workspace, results: list[NotebookResult]) -> Path:
     manual = [(r.student, r.assignment, [i.grade_id for i in r.items if i.needs_manual_grade])
               for r in results if any(i.needs_manual_grade for i in r.items)]
     problems = [(r.student, r.assignment, p) for r in results for p in r.problems]
+    flagged = [(r.student, r.assignment, f) for r in results for f in r.flags]
 
     def table(head: list[str], rows: list[list[str]]) -> str:
         th = "".join(f"<th>{e(h)}</th>" for h in head)
@@ -83,6 +84,10 @@ img{{max-width:100%}}</style></head><body><h1>Class report</h1>
 <h2>Mistakes most often named</h2>{table(["mistake", "students"], [[k, str(v)] for k, v in mistakes.most_common(15)])}
 <h2>Submissions that need manual grading ({len(manual)})</h2>
 {table(["student", "assignment", "items"], [[s, a, ", ".join(i)] for s, a, i in manual])}
+<h2>Flagged for a closer look ({len({(s, a) for s, a, _ in flagged})} submissions)</h2>
+<p>What a submission's code did that looks like reaching for the answer key or the grader.
+Flags do not change a score; tampering with the result channel scores 0.</p>
+{table(["student", "assignment", "flag"], [[s, a, f] for s, a, f in flagged])}
 <h2>Problems while running submissions ({len(problems)})</h2>
 {table(["student", "assignment", "problem"], [[s, a, p] for s, a, p in problems])}
 </body></html>"""
