@@ -50,8 +50,7 @@ CALLS = {
 BUILTIN_CALLS = {"exec": "runs code built from text (exec)", "eval": "runs code built from text (eval)",
                  "compile": "compiles code from text", "__import__": "imports by name (__import__)"}
 SUSPICIOUS_IMPORTS = {"inspect": "imports inspect", "ctypes": "imports ctypes",
-                      "importlib": "imports importlib", "gc": "imports gc",
-                      "builtins": "imports builtins"}
+                      "importlib": "imports importlib", "builtins": "imports builtins"}
 COURSE_PACKAGES = ("autograder", "reference_impl", "solutions", "tests", "bench")
 _MAGIC = re.compile(r"^(\s*)[%!]")
 
@@ -74,7 +73,7 @@ def static_flags(notebook: NotebookNode, source: NotebookNode) -> list[str]:
         tree = _parse(cell.source)
         if tree is None:
             continue
-        for line, what in _findings(tree):
+        for line, what in sorted(_findings(tree)):
             flag = f"cell {index + 1}, line {line}: {what}"
             if flag not in out:
                 out.append(flag)
