@@ -31,10 +31,11 @@ _fd: int | None = None
 hidden_blob: bytes = b""  # what the grader handed the sandbox for the hidden checks
 
 
-def connect(fd: int, blob: bytes) -> None:
-    """Send records to ``fd`` from now on, and keep ``blob`` in ``hidden_blob``."""
-    global _fd, hidden_blob
-    _fd, hidden_blob = fd, bytes(blob)
+def connect(fd: int, hidden_blob: bytes) -> None:
+    """Send records to ``fd`` from now on, and keep ``hidden_blob`` in this module's ``hidden_blob``."""
+    global _fd
+    _fd = fd
+    globals()["hidden_blob"] = bytes(hidden_blob)  # the parameter shadows the module's name
 
 
 def encode(value: Any) -> Any:

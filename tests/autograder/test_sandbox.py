@@ -353,9 +353,9 @@ def test_no_sandbox_can_write_into_another_sandboxs_stream() -> None:
 def test_the_stream_has_no_path_on_the_machine() -> None:
     run = sandboxed("import os\nfor f in os.listdir('/proc/self/fd'):\n    try:\n"
                     "        print(os.readlink(f'/proc/self/fd/{f}'))\n    except OSError:\n        pass")
-    links = said(run)
-    assert "pipe:" in links and "/tmp/dlf-scratch" not in links and "records" not in links
-    assert not list(Path("/tmp").glob("dlf-scratch-*"))
+    links = said(run).split()
+    assert "pipe:" in " ".join(links)
+    assert all(link.startswith(("pipe:", "/memfd:", "(deleted)", "/dev/null", "/proc/")) for link in links), links
 
 
 def test_the_hidden_blob_reaches_the_check_library_before_any_student_code() -> None:
