@@ -170,6 +170,7 @@ def test_the_system_the_venv_and_the_view_are_read_only() -> None:
 
 FILL = """
 import os
+print("CWD", os.getcwd())
 print(sorted(os.listdir("/tmp")))
 written = 0
 try:
@@ -196,15 +197,14 @@ def test_tmp_is_private_capped_and_gone_afterwards() -> None:
         assert int(inside.split("WRITTEN")[1].split()[0]) <= 16
         assert not list(Path("/tmp").glob(f"{name}*")), "nothing stays behind"
         without = said(sandboxed(FILL.format(name=name), limits=small, skip=("private /tmp",)))
+        workdir = Path(without.split("CWD")[1].split()[0])  # made in the machine's /tmp
         assert host.name in without and "WRITTEN 64 MB" in without
-        assert len(list(Path("/tmp").glob(f"{name}*"))) == 64
+        assert len(list(Path("/tmp").glob(f"{name}*"))) == 64 and workdir.is_dir()
+        workdir.rmdir()
     finally:
         host.unlink()
         for path in Path("/tmp").glob(f"{name}*"):
             path.unlink()
-        for path in Path("/tmp").glob("dlf-work-*"):  # the working folder of the run without it
-            if path.is_dir() and not any(path.iterdir()):
-                path.rmdir()
 
 
 # --- limits -----------------------------------------------------------------------------------
