@@ -552,7 +552,8 @@ def _as_unprivileged_user(command: list[str], home: Path) -> list[str]:
     return ["unshare", "--mount", "--propagation", "private", "sh", "-c", "\n".join(script)]
 
 
-def test_an_unprivileged_grader_gets_the_same_sandbox_in_a_user_namespace(tmp_path: Path) -> None:
+def test_an_unprivileged_grader_gets_the_same_sandbox_in_a_user_namespace(
+        request: pytest.FixtureRequest) -> None:
     """``dlf grade`` run by an ordinary user: namespaces come with a user namespace."""
     import json
     import pwd
@@ -568,8 +569,11 @@ def test_an_unprivileged_grader_gets_the_same_sandbox_in_a_user_namespace(tmp_pa
                             "--mount-proc", "true"], capture_output=True)
     if probe.returncode != 0:
         pytest.skip(f"unprivileged user namespaces are not allowed here: {probe.stderr.decode()[:200]}")
+    import tempfile
+
     uid = pwd.getpwnam(UNPRIVILEGED).pw_uid
-    home = Path(tempfile_dir := os.path.realpath(str(tmp_path))) / "home"
+    home = Path(tempfile.mkdtemp(prefix="dlf-unprivileged-", dir="/tmp"))  # pytest's are root's only
+    request.addfinalizer(lambda: shutil.rmtree(home, ignore_errors=True))
     assignment = assignments()[0]
     ws = home / "ws"
     for student, source in (("ann", assignment.source), ("bob", assignment.release)):
@@ -578,11 +582,6 @@ def test_an_unprivileged_grader_gets_the_same_sandbox_in_a_user_namespace(tmp_pa
         shutil.copy(source, folder / f"{assignment.name}.ipynb")
     for path in [home, *home.rglob("*")]:
         os.chown(path, uid, -1)
-    for parent in Path(tempfile_dir).parents:  # pytest's temporary folders are private to root
-        if parent == Path("/tmp") or parent == Path("/"):
-            break
-        parent.chmod(parent.stat().st_mode | 0o001)
-    Path(tempfile_dir).chmod(0o711)
     done = subprocess.run(_as_unprivileged_user(
         [sys.executable, "-m", "autograder.cli", "grade", "--workspace", str(ws), "--workers", "1"], home),
         cwd=ROOT, capture_output=True, text=True, timeout=600)
