@@ -54,6 +54,42 @@ class KnownMistake:
     outputs: tuple[Any, ...]
 
 
+def _fits(value: Any, kind: Any) -> bool:
+    if isinstance(kind, tuple):
+        return (isinstance(value, tuple) and len(value) == len(kind)
+                and all(_fits(v, k) for v, k in zip(value, kind, strict=True)))
+    if kind in ("array", "float_array"):
+        return isinstance(value, numpy.ndarray)
+    if kind == "float":
+        return type(value) is float
+    if kind == "int":
+        return type(value) is int
+    if kind == "bool":
+        return type(value) is bool
+    if kind in ("str", "order", "set"):
+        return type(value) is str
+    return True
+
+
+def conform(observations: Sequence[Any], kind: Any) -> list[Observation]:
+    """Observations as the grader may judge them: a record that does not hold the kind of
+    value the check produces (only a forged one can) becomes an error observation."""
+    out: list[Observation] = []
+    for item in observations:
+        if not (isinstance(item, tuple) and len(item) == 2):
+            out.append(("error", "ValueError: a malformed observation"))
+            continue
+        status, value = item
+        if status == "error" and isinstance(value, str):
+            out.append((status, value))
+        elif status == "ok" and _fits(value, kind):
+            out.append((status, value))
+        else:
+            out.append(("error", f"TypeError: the record holds {type(value).__name__} where "
+                                 f"the check produces {kind}"))
+    return out
+
+
 def explain_error(text: str, *, hidden: bool = False) -> str:
     if text.startswith("NotImplementedError"):
         return NOT_IMPLEMENTED

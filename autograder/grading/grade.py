@@ -1,10 +1,19 @@
-"""Grade one submission: every verdict is decided here, in the grader's process."""
+"""Grade one submission: every verdict is decided here, in the grader's process.
+
+The submission runs in a sandbox that never held the answer key (``autograder.sandbox``);
+what comes back is one ordered event stream. Records count for a test cell only when
+they arrived between that cell's ``start`` and ``end``, and only as many as the
+instructor's source makes ``check`` calls there, in that order. A stream that breaks
+its grammar means the channel was tampered with: every autograded item scores 0.
+"""
 
 from __future__ import annotations
 
+import ast
 import functools
-import shutil
-import tempfile
+import re
+import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,14 +21,22 @@ from typing import Any
 import nbformat
 from nbformat import NotebookNode
 
+from autograder.checks.channel import parse_record
+from autograder.grading import keys
 from autograder.grading.assemble import assemble
+from autograder.grading.flags import instructor_cells, static_flags
 from autograder.nb.checksums import is_unchanged
-from autograder.nb.course import ROOT, check_calls, is_test, is_written, nbgrader_meta
+from autograder.nb.course import CheckCall, check_calls, is_answer, is_test, is_written, nbgrader_meta
 from autograder.sandbox.executor import Execution, execute
-from autograder.sandbox.isolate import private_paths
+from autograder.sandbox.files import SubmissionRefused, open_submission
 from autograder.sandbox.limits import Limits
-from autograder.specs import registry
-from autograder.specs.export import hidden_blob
+from autograder.sandbox.stream import Flag
+
+# Protections without which the result says plainly that the sandbox was weaker.
+CORE_PROTECTIONS = ("mount namespace", "allow-list root", "read-only", "private /tmp",
+                    "no network", "pid namespace", "no capabilities")
+MAX_FLAGS = 50
+_CELL_NAME = re.compile(r"^<ipython-input-(\d+)-")
 
 
 @dataclass
@@ -49,6 +66,7 @@ class NotebookResult:
     notebook: NotebookNode | None = None
     seconds: float = 0.0
     isolation: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)  # for the instructor: what looked like cheating
 
     @property
     def score(self) -> float:
@@ -67,7 +85,7 @@ class NotebookResult:
             "assignment": self.assignment, "student": self.student,
             "score": self.score, "max_score": self.max_score,
             "problems": self.problems, "seconds": round(self.seconds, 3),
-            "isolation": self.isolation,
+            "isolation": self.isolation, "flags": self.flags,
             "items": [asdict(i) for i in self.items],
         }
 
@@ -75,40 +93,65 @@ class NotebookResult:
     def from_dict(cls, data: dict[str, Any]) -> NotebookResult:
         items = [ItemResult(**i) for i in data["items"]]
         return cls(data["assignment"], data["student"], items, list(data["problems"]), None,
-                   float(data.get("seconds", 0.0)), list(data.get("isolation", [])))
+                   float(data.get("seconds", 0.0)), list(data.get("isolation", [])),
+                   list(data.get("flags", [])))
 
 
 def grade_notebook(source: Path, submission: Path, *, student: str = "student",
-                   limits: Limits | None = None, hide: list[Path] | None = None) -> NotebookResult:
-    """Run ``submission`` with the tests of ``source`` and score it from the observed values."""
+                   limits: Limits | None = None, hide: list[Path] | None = None,
+                   skip: Sequence[str] = ()) -> NotebookResult:
+    """Run ``submission`` with the tests of ``source`` and score it from the observed values.
+
+    ``hide`` is accepted for callers of the old sandbox and ignored: the sandbox shows only
+    an allow-list, so nothing needs hiding. ``skip`` leaves sandbox steps out (for tests).
+    """
     src = _read_source(source)
     assignment = source.parent.name
-    problems: list[str] = []
+    limits = limits or Limits()
     try:
-        sub = nbformat.read(str(submission), as_version=4)
+        handed_in = open_submission(submission, max_files=limits.max_files,
+                                    max_bytes=limits.max_files_bytes)
+    except SubmissionRefused as exc:
+        problem = f"{exc}; every autograded item scores 0"
+        return NotebookResult(assignment, student, _empty_items(src, problem), [problem],
+                              flags=[str(exc)])
+    try:
+        sub = nbformat.reads(handed_in.notebook.decode("utf-8"), as_version=4)
     except Exception as exc:
-        problems.append(f"the notebook could not be read ({type(exc).__name__}: {exc}); "
-                        "every autograded item scores 0")
-        return NotebookResult(assignment, student, _empty_items(src, problems[0]), problems)
+        handed_in.close()
+        problem = (f"the notebook could not be read ({type(exc).__name__}: {str(exc)[:300]}); "
+                   "every autograded item scores 0")
+        return NotebookResult(assignment, student, _empty_items(src, problem), [problem])
     to_run = assemble(src, sub)
-    with tempfile.TemporaryDirectory(prefix="dlf-work-") as tmp:
-        work = Path(tmp)
-        for extra in submission.parent.iterdir():
-            if extra.is_file() and extra.suffix != ".ipynb":
-                shutil.copy(extra, work / extra.name)
-        hidden = [*private_paths(ROOT), *(hide or []), submission.parent.resolve()]
-        ids = [call.check_id for cell in src.cells if is_test(cell)
-               for call in check_calls(cell.source) if call.hidden]
-        run = execute(to_run, workdir=work, limits=limits or Limits(), hide=hidden,
-                      hidden=hidden_blob(ids))
+    calls = {i: check_calls(c.source) for i, c in enumerate(to_run.cells) if is_test(c)}
+    flags = [*handed_in.flags, *static_flags(to_run, src)]
+    problems = list(handed_in.problems)
+    run = execute(to_run, view=keys.view_dir(assignment), limits=limits, files=handed_in,
+                  hidden_blob=keys.hidden_inputs_blob(src),
+                  keep={i: len(c) for i, c in calls.items()}, preload=_preload(src),
+                  skip=tuple(skip))
     if run.fatal:
         problems.append(run.fatal)
     for index, error in sorted(run.errors.items()):
         if error.startswith("CellTimeout"):
             problems.append(f"cell {index + 1}: {error.partition(': ')[2]}")
-    items = [_score_cell(cell, run) for cell in _graded_cells(src)]
+    missing = [p for p in CORE_PROTECTIONS if p not in run.isolation]
+    if missing and run.isolation:
+        why = [f"{p} ({run.missing[p]})" if p in run.missing else p for p in missing]
+        problems.append(f"the sandbox ran without: {', '.join(why)}")
+    if run.tampered:
+        problems.append("the result channel was tampered with; every autograded item scores 0")
+        flags.append("tampered with the result channel: " + "; ".join(run.violations))
+    flags.extend(_runtime_flags(run.flags, to_run, src))
+    if run.tmp_bytes >= 0.9 * limits.tmp_bytes:
+        flags.append(f"filled its private /tmp ({run.tmp_bytes / 1024**2:.0f} MB of "
+                     f"{limits.tmp_bytes / 1024**2:.0f} MB); it was thrown away with the sandbox")
+    scorer = _Scorer(run, limits.evaluation_seconds)
+    items = [scorer.score(cell, _index_of(to_run, cell), calls) for cell in _graded_cells(src)]
+    problems.extend(scorer.problems)
+    flags.extend(scorer.flags)
     return NotebookResult(assignment, student, items, problems, run.notebook, run.seconds,
-                          run.isolation)
+                          run.isolation, list(dict.fromkeys(flags))[:MAX_FLAGS])
 
 
 def _read_source(path: Path) -> NotebookNode:
@@ -122,8 +165,32 @@ def _read_cached(path: str, mtime_ns: int, size: int) -> NotebookNode:
     return nbformat.read(path, as_version=4)
 
 
+def _preload(src: NotebookNode) -> tuple[str, ...]:
+    """What the instructor's setup cells import: the zygote imports it once for every sandbox."""
+    names: list[str] = []
+    for cell in src.cells:
+        if cell.cell_type != "code" or is_answer(cell) or is_test(cell):
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.Import):
+                names.extend(a.name for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names.append(node.module)
+    return tuple(dict.fromkeys(names))
+
+
 def _graded_cells(src: NotebookNode) -> list[NotebookNode]:
     return [c for c in src.cells if is_test(c) or is_written(c)]
+
+
+def _index_of(notebook: NotebookNode, src_cell: NotebookNode) -> int | None:
+    gid = nbgrader_meta(src_cell).get("grade_id")
+    return next((i for i, c in enumerate(notebook.cells)
+                 if nbgrader_meta(c).get("grade_id") == gid and is_test(c)), None)
 
 
 def _empty_items(src: NotebookNode, reason: str) -> list[ItemResult]:
@@ -132,64 +199,120 @@ def _empty_items(src: NotebookNode, reason: str) -> list[ItemResult]:
                        None if is_written(c) else 0.0, [reason]) for c in _graded_cells(src)]
 
 
-def _score_cell(src_cell: NotebookNode, run: Execution) -> ItemResult:
-    meta = nbgrader_meta(src_cell)
-    gid, max_points = meta["grade_id"], float(meta.get("points", 0))
-    if is_written(src_cell):
-        # nbgrader's rule: an answer unchanged from the release (by checksum) scores 0 by itself.
-        answer = next((c for c in run.notebook.cells
-                       if nbgrader_meta(c).get("grade_id") == gid and not is_test(c)), None)
-        if is_unchanged(answer, src_cell):
-            return ItemResult(gid, "manual", max_points, 0.0, ["no answer written: 0 points"])
-        return ItemResult(gid, "manual", max_points, None, ["waits for manual grading"])
-    index = next((i for i, c in enumerate(run.notebook.cells)
-                  if nbgrader_meta(c).get("grade_id") == gid and is_test(c)), None)
-    if index is None:  # pragma: no cover - assemble always restores test cells
-        return ItemResult(gid, "autograded", max_points, 0.0, ["the test cell is missing"])
-    expected = check_calls(src_cell.source)
-    error = run.errors.get(index)
-    if not expected:  # a plain nbgrader test cell: it passes when it raises nothing
-        ok = error is None and index in _executed(run)
-        return ItemResult(gid, "autograded", max_points, max_points if ok else 0.0,
-                          [] if ok else [error or "the cell did not run"])
-    records = run.records.get(index, [])
-    messages: list[str] = []
-    mistakes: list[str] = []
-    details: list[str] = []
-    passed = True
-    wanted: dict[tuple[str, bool], int] = {}
-    for call in expected:
-        wanted[(call.check_id, call.hidden)] = wanted.get((call.check_id, call.hidden), 0) + 1
-    for (check_id, hidden), count in wanted.items():
-        # Every record for this check must pass: an extra, forged record cannot help.
-        found = [r for r in records if r["id"] == check_id and r["hidden"] == hidden]
-        if len(found) < count:
-            passed = False
-            if error and error.startswith("CheckFailed"):
-                why = ": an earlier check in this cell failed"
-            elif error and error.startswith("NameError"):
-                why = (f" ({_last_line(error)}: write your answer in its cell, replacing "
-                       "`raise NotImplementedError()`, and run that cell)")
-            elif error:
-                why = f" ({_last_line(error)})"
-            else:
-                why = " (the kernel had stopped)" if run.fatal else ""
-            messages.append(f"{check_id}: the check did not run{why}")
-            continue
-        spec = registry.get(check_id)
-        for record in found:
-            verdict = spec.evaluate(record["obs"], hidden=hidden)
+def _runtime_flags(found: list[Flag], notebook: NotebookNode, src: NotebookNode) -> list[str]:
+    """The audit hook's reports, by the cell whose code did it; the instructor's cells are not flagged."""
+    ours = instructor_cells(notebook, src)
+    out = []
+    for flag in found:
+        match = _CELL_NAME.match(flag.where)
+        if match:
+            index = int(match.group(1)) - 1
+            if index in ours:
+                continue
+            out.append(f"cell {index + 1}, line {flag.line}: {flag.what} (at run time)")
+        else:
+            running = f"while cell {flag.cell + 1} ran, " if flag.cell is not None else ""
+            out.append(f"{running}code from {flag.where} line {flag.line}: {flag.what} (at run time)")
+    return out
+
+
+class _Scorer:
+    """Scores test cells from their records, within a time budget for the whole notebook."""
+
+    def __init__(self, run: Execution, seconds: float) -> None:
+        self.run = run
+        self.deadline = time.monotonic() + seconds
+        self.seconds = seconds
+        self.problems: list[str] = []
+        self.flags: list[str] = []
+
+    def score(self, src_cell: NotebookNode, index: int | None,
+              calls: dict[int, list[CheckCall]]) -> ItemResult:
+        meta = nbgrader_meta(src_cell)
+        gid, max_points = meta["grade_id"], float(meta.get("points", 0))
+        if is_written(src_cell):
+            # nbgrader's rule: an answer unchanged from the release (by checksum) scores 0 by itself.
+            answer = next((c for c in self.run.notebook.cells
+                           if nbgrader_meta(c).get("grade_id") == gid and not is_test(c)), None)
+            if is_unchanged(answer, src_cell):
+                return ItemResult(gid, "manual", max_points, 0.0, ["no answer written: 0 points"])
+            return ItemResult(gid, "manual", max_points, None, ["waits for manual grading"])
+        if index is None:  # pragma: no cover - assemble always restores test cells
+            return ItemResult(gid, "autograded", max_points, 0.0, ["the test cell is missing"])
+        if self.run.tampered:
+            return ItemResult(gid, "autograded", max_points, 0.0,
+                              ["not scored: the notebook tampered with the result channel"])
+        cell = self.run.cells.get(index)
+        error = cell.error if cell else self.run.errors.get(index)
+        error = self.run.errors.get(index, error)
+        expected = calls.get(index, [])
+        if not expected:  # a plain nbgrader test cell: it passes when it raises nothing
+            ok = cell is not None and cell.ended and error is None
+            return ItemResult(gid, "autograded", max_points, max_points if ok else 0.0,
+                              [] if ok else [error or "the cell did not run"])
+        return self._score_checks(gid, max_points, index, cell, error, expected)
+
+    def _score_checks(self, gid: str, max_points: float, index: int, cell: Any, error: str | None,
+                      expected: list[CheckCall]) -> ItemResult:
+        records = cell.records if cell else []
+        wanted = [(c.check_id, c.hidden) for c in expected]
+        got = [(r.get("id"), r.get("hidden")) for r in records]
+        messages: list[str] = []
+        mistakes: list[str] = []
+        details: list[str] = []
+        if cell is not None and (cell.n_records > len(wanted) or got != wanted[:len(got)]):
+            self.flags.append(f"cell {index + 1}: the test cell wrote {cell.n_records} check records "
+                              f"where the instructor's checks write {len(wanted)}, or in another order")
+            return ItemResult(gid, "autograded", max_points, 0.0,
+                              ["not scored: this cell's check records do not match its checks"])
+        if cell is not None and cell.ended and error is None and len(got) < len(wanted):
+            self.flags.append(f"cell {index + 1}: the test cell ran without error but "
+                              f"{len(wanted) - len(got)} of its checks wrote no record")
+        passed = True
+        for position, call in enumerate(expected):
+            if position >= len(records):
+                passed = False
+                messages.append(f"{call.check_id}: the check did not run{self._why(error)}")
+                continue
+            if time.monotonic() > self.deadline:
+                passed = False
+                problem = (f"evaluating the checks took longer than {self.seconds:g} s; "
+                           "the remaining checks score 0")
+                if problem not in self.problems:
+                    self.problems.append(problem)
+                messages.append(f"{call.check_id}: not evaluated (time limit)")
+                continue
+            try:
+                record = parse_record(records[position])
+            except Exception as exc:
+                passed = False
+                self.flags.append(f"cell {index + 1}: a check record could not be read ({exc})")
+                messages.append(f"{call.check_id}: its record could not be read")
+                continue
+            try:
+                verdict = keys.evaluate_record(call.check_id, call.hidden, record["obs"])
+            except Exception as exc:  # a forged record must never stop the batch
+                passed = False
+                self.flags.append(f"cell {index + 1}: a check record could not be judged "
+                                  f"({type(exc).__name__})")
+                messages.append(f"{call.check_id}: its record could not be judged")
+                continue
             messages.append(verdict.report())
             mistakes.extend(verdict.mistakes)
-            details.extend(f"{check_id}: {d}" for d in verdict.details)
+            details.extend(f"{call.check_id}: {d}" for d in verdict.details)
             passed = passed and verdict.passed
-    return ItemResult(gid, "autograded", max_points, max_points if passed else 0.0,
-                      messages, mistakes, details)
+        return ItemResult(gid, "autograded", max_points, max_points if passed else 0.0,
+                          messages, mistakes, details)
 
-
-def _executed(run: Execution) -> set[int]:
-    return {i for i, c in enumerate(run.notebook.cells)
-            if c.cell_type == "code" and c.get("execution_count") is not None}
+    def _why(self, error: str | None) -> str:
+        if error and error.startswith("CheckFailed"):
+            return ": an earlier check in this cell failed"
+        if error and error.startswith("NameError"):
+            return (f" ({_last_line(error)}: write your answer in its cell, replacing "
+                    "`raise NotImplementedError()`, and run that cell)")
+        if error:
+            return f" ({_last_line(error)})"
+        return " (the kernel had stopped)" if self.run.fatal else ""
 
 
 def _last_line(text: str) -> str:

@@ -109,8 +109,7 @@ def grade_workspace(ws: Workspace, *, assignments: list[str] | None = None,
     with disk_full_is_clear(ws.path):
         gradebook.register_assignments(ws, sorted({s.assignment.name for s in subs}))
     keys = {(s.student, s.assignment.name): (s, k, c) for s, k, c in todo}
-    jobs = [Job(sub.assignment.source, sub.path, sub.student, limits,
-                hide=(ws.path.resolve(),)) for sub, _, _ in todo]
+    jobs = [Job(sub.assignment.source, sub.path, sub.student, limits) for sub, _, _ in todo]
     with gradebook.GradebookWriter(ws) as books:
         recorded = books.recorded() if cached else {}
         for sub, result in cached:

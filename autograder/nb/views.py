@@ -18,9 +18,11 @@ notebook's kernel the same view, and a wheel of it is what a student installs.
 from __future__ import annotations
 
 import ast
+import atexit
 import hashlib
 import importlib
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -144,16 +146,22 @@ def _parse(source: str) -> ast.AST:
     return ast.parse("\n".join(lines))
 
 
-def needed_modules(assignment: Assignment, root: Path = ROOT) -> dict[str, str]:
+def _grader_side(module: str) -> bool:
+    return module.startswith("autograder") and not (
+        module in STUDENT_SIDE or module.startswith(("autograder.checks.", "autograder.exercises.")))
+
+
+def needed_modules(assignment: Assignment | None, root: Path = ROOT) -> dict[str, str]:
     """Every course module notebook ``assignment``'s view must hold, with why (the importer).
 
     Imports are followed everywhere, functions included, since a demo may call a helper
     that imports inside a function; but a module that implements the notebook's own
     exercises is left out when it is only imported inside a function (that code path is
     not meant to run in this notebook), and is an error when imported at module level.
+    With no assignment, the bare check library: what a notebook of no course runs with.
     """
-    number = assignment.number
-    banned = forbidden(assignment)
+    number = assignment.number if assignment else None
+    banned = forbidden(assignment) if assignment else ()
     why: dict[str, str] = {}
     todo: list[str] = []
 
@@ -165,10 +173,6 @@ def needed_modules(assignment: Assignment, root: Path = ROOT) -> dict[str, str]:
             why[module] = reason
             todo.append(module)
 
-    def grader_side(module: str) -> bool:
-        return module.startswith("autograder") and not (
-            module in STUDENT_SIDE or module.startswith(("autograder.checks.", "autograder.exercises.")))
-
     for path in sorted((root / CHECKS).rglob("*.py")):
         rel = path.relative_to(root).with_suffix("")
         module = ".".join(rel.parts).removesuffix(".__init__")
@@ -176,13 +180,13 @@ def needed_modules(assignment: Assignment, root: Path = ROOT) -> dict[str, str]:
                 "notebooks", "common", f"nb{number}"):
             continue
         add(module, "the check library")
-    for source in locked_cell_sources(assignment):
+    for source in locked_cell_sources(assignment) if assignment else []:
         for module, names in _imports(_parse(source), everywhere=True):
             for needed in _resolve(root, module, names):
-                if grader_side(needed):
-                    raise ViewError(f"a locked cell of {assignment.name} imports {needed}, "
+                if _grader_side(needed):
+                    raise ViewError(f"a locked cell of {assignment.name} imports {needed}, "  # type: ignore[union-attr]
                                     "which is on the grader's side")
-                add(needed, f"a locked cell of {assignment.name}")
+                add(needed, f"a locked cell of {assignment.name}")  # type: ignore[union-attr]
     while todo:
         module = todo.pop()
         module_path = _module_file(root, module)
@@ -192,11 +196,13 @@ def needed_modules(assignment: Assignment, root: Path = ROOT) -> dict[str, str]:
         for imported, names in _imports(tree, everywhere=True):
             for needed in _resolve(root, imported, names):
                 lazy = imported not in top
-                if (is_banned(needed) or grader_side(needed)) and lazy:
+                if (is_banned(needed) or _grader_side(needed)) and lazy:
                     continue  # an optional path that this notebook's sandbox does not take
-                if grader_side(needed):
+                if _grader_side(needed):
                     raise ViewError(f"{module} imports {needed} at module level: the student's "
                                     "side must not depend on the grader's")
+                if not assignment and needed.startswith("reference_impl"):
+                    continue  # the bare library: the per-notebook probes' helpers stay out
                 add(needed, module)
     return why
 
@@ -224,7 +230,7 @@ def check_view(assignment: Assignment, modules: dict[str, str]) -> None:
         "the notebook's locked cells so they do not need it.")
 
 
-def _files(assignment: Assignment, modules: Iterable[str], root: Path) -> list[Path]:
+def _files(assignment: Assignment | None, modules: Iterable[str], root: Path) -> list[Path]:
     files = []
     for module in sorted(modules):
         path = _module_file(root, module)
@@ -233,7 +239,8 @@ def _files(assignment: Assignment, modules: Iterable[str], root: Path) -> list[P
         if module == "reference_impl.data.digits":
             files += sorted((root / "reference_impl" / "data").glob("*.npz"))
     files.append(root / "autograder" / "exercises" / "__init__.py")
-    files.append(root / "autograder" / "exercises" / f"nb{assignment.number}.json")
+    if assignment is not None:
+        files.append(root / "autograder" / "exercises" / f"nb{assignment.number}.json")
     return files
 
 
@@ -251,24 +258,34 @@ def _fingerprint(files: Iterable[Path], root: Path) -> str:
     return digest.hexdigest()
 
 
-def build_view(assignment: Assignment, *, root: Path = ROOT, out: Path | None = None) -> View:
-    """Write (or reuse, when nothing changed) the view of ``assignment`` under ``build/views/NN``."""
+def build_view(assignment: Assignment | None, *, root: Path = ROOT, out: Path | None = None) -> View:
+    """Write (or reuse, when nothing changed) the view of ``assignment`` under ``build/views/NN``;
+    with no assignment, the bare check library under ``build/views/bare``."""
     from autograder import __version__
 
     modules = needed_modules(assignment, root)
-    check_view(assignment, modules)
+    if assignment is not None:
+        check_view(assignment, modules)
     files = _files(assignment, modules, root)
     key = _fingerprint(files, root)
-    target = out or root / "build" / "views" / assignment.number
+    number = assignment.number if assignment else "bare"
+    target = out or root / "build" / "views" / number
     manifest = target / "MANIFEST.json"
-    view = View(assignment.number, target, tuple(sorted(modules)), forbidden(assignment))
+    view = View(number, target, tuple(sorted(modules)),
+                forbidden(assignment) if assignment else ())
     try:
-        if json.loads(manifest.read_text())["fingerprint"] == key:
+        if _trusted(target) and json.loads(manifest.read_text())["fingerprint"] == key:
             return view
     except (OSError, ValueError, KeyError):
         pass
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".view-{assignment.number}-", dir=target.parent))
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".view-{number}-", dir=target.parent))
+    except OSError:  # a checkout this user cannot write: a private copy for this process
+        target = Path(tempfile.mkdtemp(prefix=f"dlf-view-{number}-")) / "view"
+        atexit.register(shutil.rmtree, target.parent, True)
+        view = View(number, target, view.modules, view.forbidden)
+        staging = Path(tempfile.mkdtemp(prefix=f".view-{number}-", dir=target.parent))
     for path in files:
         rel = path.relative_to(root)
         dest = staging / rel
@@ -278,12 +295,32 @@ def build_view(assignment: Assignment, *, root: Path = ROOT, out: Path | None = 
         shutil.copyfile(path, dest)
     (staging / "autograder" / "__init__.py").write_text(STUDENT_INIT.format(version=__version__))
     (staging / "MANIFEST.json").write_text(json.dumps({
-        "notebook": assignment.number, "assignment": assignment.name, "fingerprint": key,
-        "modules": sorted(modules), "forbidden": list(view.forbidden)}, indent=1) + "\n")
+        "notebook": number, "assignment": assignment.name if assignment else None,
+        "fingerprint": key, "modules": sorted(modules), "forbidden": list(view.forbidden)},
+        indent=1) + "\n")
+    for item in [staging, *staging.rglob("*")]:  # nobody else may change what sandboxes import
+        item.chmod(0o755 if item.is_dir() else 0o644)
     if target.exists():
         shutil.rmtree(target)
     staging.rename(target)
     return view
+
+
+def _trusted(path: Path) -> bool:
+    """A folder of ours (or root's) that nobody else can write to: anything else is rebuilt."""
+    import stat
+
+    try:
+        st = path.lstat()
+    except FileNotFoundError:
+        return False
+    return (stat.S_ISDIR(st.st_mode) and st.st_uid in (os.geteuid(), 0)
+            and not st.st_mode & 0o022)
+
+
+def bare_view(*, root: Path = ROOT) -> View:
+    """The check library alone, for notebooks of no course of ours (plain nbgrader tests)."""
+    return build_view(None, root=root)
 
 
 def view_for(name: str, *, root: Path = ROOT) -> View:

@@ -23,7 +23,14 @@ from autograder.checks.cases import CALL, Case, Probe
 from autograder.checks.compare import Tolerance
 from autograder.checks.exercises import CheckData
 from autograder.checks.findings import judge_findings
-from autograder.checks.judge import KnownMistake, Verdict, judge_cases, judge_choice, judge_value
+from autograder.checks.judge import (
+    KnownMistake,
+    Verdict,
+    conform,
+    judge_cases,
+    judge_choice,
+    judge_value,
+)
 from autograder.checks.observe import KindSpec, Observation, coerce_kind
 
 _cache: dict[tuple[str, bool], tuple[list[Case], list[Any], list[KnownMistake]]] = {}
@@ -143,6 +150,7 @@ class FunctionCheck:
 
     def evaluate(self, observations: Sequence[Observation], *, hidden: bool = False) -> Verdict:
         cases, expected, mistakes = self.prepared(hidden)
+        observations = conform(observations, self.kind)
         if self.compare:
             return judge_findings(self.data(), cases, observations, expected, hidden=hidden,
                                   mistakes=mistakes)
@@ -166,7 +174,8 @@ class PropertyCheck(FunctionCheck):
 
     def evaluate(self, observations: Sequence[Observation], *, hidden: bool = False) -> Verdict:
         cases, _, _ = self.prepared(hidden)
-        return judge_findings(self.data(), cases, observations, None, hidden=hidden)
+        return judge_findings(self.data(), cases, conform(observations, self.kind), None,
+                              hidden=hidden)
 
     def visible_data(self) -> dict[str, Any]:
         return super().visible_data() | {"judge": self.judge}
@@ -199,7 +208,8 @@ class ValueCheck:
         return ()
 
     def evaluate(self, observations: Sequence[Observation], *, hidden: bool = False) -> Verdict:
-        return judge_value(check_id=self.id, title=self.title, observations=observations,
+        return judge_value(check_id=self.id, title=self.title,
+                           observations=conform(observations, self.kind),
                            expected=coerce_kind(self.expected(), self.kind), tol=self.tol,
                            mistakes=self._mistakes())
 
@@ -229,7 +239,8 @@ class ChoiceCheck:
         return ()
 
     def evaluate(self, observations: Sequence[Observation], *, hidden: bool = False) -> Verdict:
-        return judge_choice(check_id=self.id, title=self.title, observations=observations,
+        return judge_choice(check_id=self.id, title=self.title,
+                            observations=conform(observations, self.kind),
                             expected=self.expected, options=self.options, kind=self.kind,
                             mistakes=self.mistakes)
 

@@ -235,14 +235,14 @@ def test_observations_travel_as_data_and_decide_the_same_verdict(tmp_path: Any,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "records.jsonl"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
-    monkeypatch.setattr(channel, "fd", None)
+    monkeypatch.setattr(channel, "_fd", None)
     channel.connect(fd)
     try:
         with pytest.raises(CheckFailed):
             check("99.mean_rows", lambda x: x.sum(axis=0))
     finally:
         os.close(fd)
-        channel.fd = None
+        channel._fd = None
     lines = path.read_bytes().splitlines()
     assert len(lines) == 1
     record = parse_record(json.loads(lines[0]))

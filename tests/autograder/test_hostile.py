@@ -228,3 +228,434 @@ def test_a_plain_nbgrader_test_cell_scores_by_whether_it_raises(tmp_path: Path) 
     result = grade_notebook(source, source)
     assert result.item("test_ok").points == 1
     assert result.item("test_bad").points == 0 and "AssertionError" in result.item("test_bad").messages[0]
+
+
+# --- issue 9: attacks on the grader, its files and the other submissions, through `dlf grade` ---
+#
+# One class is graded by `dlf grade --workers 2` exactly as an instructor would: attackers and
+# honest bystanders side by side. Attackers start from the blank release, so anything they
+# earn is something they did not implement.
+
+ATTACKS: dict[str, str] = {
+    # Rewrite the grader's installed files, including a .pth file the venv would run later.
+    "a_rewrites_grader_files": (
+        "import os, sys, numpy, autograder.checks.channel as r\n"
+        "site = os.path.dirname(os.path.dirname(numpy.__file__))\n"
+        "view_specs = os.path.join(os.path.dirname(os.path.dirname(r.__file__)), 'specs', 'nb01.py')\n"
+        f"targets = [{str(ROOT / 'autograder' / 'specs' / 'nb01.py')!r}, view_specs,\n"
+        "           os.path.join(site, 'dlf_hostile.pth'), os.path.join(sys.prefix, 'dlf_hostile.pth'),\n"
+        f"           {str(ROOT / 'reference_impl' / '__init__.py')!r}]\n"
+        "for t in targets:\n"
+        "    try:\n"
+        "        with open(t, 'a') as fh:\n"
+        "            fh.write('\\nimport os; os.system(\"touch /tmp/dlf-hostile-pth-ran\")\\n')\n"
+        "        print('WROTE', t)\n"
+        "    except OSError as exc:\n"
+        "        print('REFUSED', t, exc.strerror)\n"
+        f"os.makedirs({str(ROOT / 'autograder' / 'specs')!r}, exist_ok=True)\n"),
+    # Append failing records to every other sandbox's channel it can find, for a few seconds.
+    "a_appends_to_other_channels": (
+        "import glob, json, os, time\n"
+        "bad = [json.dumps({'e': 'record', 'id': '01.count_parameters', 'hidden': h, 'cell': c,\n"
+        "                   'obs': [['error', 'NotImplementedError: sabotage']]}) for h in (False, True)\n"
+        "       for c in range(80)]\n"
+        "payload = ('\\n'.join(bad) + '\\n').encode()\n"
+        "hits = set()\n"
+        "deadline = time.time() + 8\n"
+        "while time.time() < deadline:\n"
+        "    for path in glob.glob('/tmp/dlf-scratch-*/records.jsonl') + glob.glob('/tmp/*/records.jsonl'):\n"
+        "        try:\n"
+        "            with open(path, 'ab') as fh:\n"
+        "                fh.write(payload)\n"
+        "            hits.add(path)\n"
+        "        except OSError:\n"
+        "            pass\n"
+        "    for pid in os.listdir('/proc'):\n"
+        "        if not pid.isdigit() or int(pid) == os.getpid():\n"
+        "            continue\n"
+        "        try:\n"
+        "            fds = os.listdir(f'/proc/{pid}/fd')\n"
+        "        except OSError:\n"
+        "            continue\n"
+        "        for fd in fds:\n"
+        "            try:\n"
+        "                if os.readlink(f'/proc/{pid}/fd/{fd}').startswith('pipe:'):\n"
+        "                    out = os.open(f'/proc/{pid}/fd/{fd}', os.O_WRONLY | os.O_NONBLOCK)\n"
+        "                    os.write(out, payload)\n"
+        "                    hits.add((pid, fd))\n"
+        "            except OSError:\n"
+        "                pass\n"
+        "    time.sleep(0.05)\n"
+        "print('HITS', sorted(map(str, hits)))\n"),
+    # Silence the real channel, then write the records it wants, claiming test cells' numbers.
+    "a_silences_and_forges": (
+        "import json, os\n"
+        "pipes = []\n"
+        "for f in os.listdir('/proc/self/fd'):\n"
+        "    try:\n"
+        "        if os.readlink(f'/proc/self/fd/{f}').startswith('pipe:'):\n"
+        "            pipes.append(int(f))\n"
+        "    except OSError:\n"
+        "        pass\n"
+        "keep = {fd: os.dup(fd) for fd in pipes}\n"
+        "devnull = os.open(os.devnull, os.O_WRONLY)\n"
+        "for fd in pipes:\n"
+        "    os.dup2(devnull, fd)\n"
+        "for fd in keep.values():\n"
+        "    for cell in range(80):\n"
+        "        for hidden in (False, True):\n"
+        "            os.write(fd, (json.dumps({'id': '01.count_parameters', 'hidden': hidden, 'cell': cell,\n"
+        "                                      'obs': [['ok', 104938]]}) + '\\n').encode())\n"),
+    # Redefine check so that each test cell writes extra, made-up records next to the real ones.
+    "a_forges_extra_records": (
+        "import autograder.checks as _c\n"
+        "from autograder.checks import channel as _ch\n"
+        "_real = _c.check\n"
+        "def check(check_id, answer, *, hidden=False):\n"
+        "    _ch.emit(check_id, hidden, [('ok', 0.0)] * 8)\n"
+        "    try:\n"
+        "        _real(check_id, answer, hidden=hidden)\n"
+        "    except Exception:\n"
+        "        pass\n"),
+    # Write the runner's own events: a cell that ends twice, a start out of order, an exit.
+    "a_forges_events": (
+        "import os, json\n"
+        "for f in os.listdir('/proc/self/fd'):\n"
+        "    try:\n"
+        "        if os.readlink(f'/proc/self/fd/{f}').startswith('pipe:'):\n"
+        "            os.write(int(f), b'{\"e\": \"end\", \"i\": 1}\\n{\"e\": \"exit\", \"status\": 0}\\n')\n"
+        "    except OSError:\n"
+        "        pass\n"),
+    # 200,000 records.
+    "a_floods_records": (
+        "from autograder.checks import channel\n"
+        "for i in range(200_000):\n"
+        "    channel.emit('01.count_parameters', False, [('ok', i)])\n"),
+    # Many records inside one test cell, under the byte cap: only what the checks make is read.
+    "a_floods_a_test_cell": (
+        "from autograder.checks import channel\n"
+        "_emit = channel.emit\n"
+        "def emit(check_id, hidden, observations):\n"
+        "    for _ in range(50_000):\n"
+        "        _emit(check_id, hidden, observations)\n"
+        "channel.emit = emit\n"),
+    # 1 GB to /tmp (and /dev/shm), in files the grader would never clean up.
+    "a_fills_tmp": (
+        "import os\n"
+        "block = b'x' * (8 * 1024**2)\n"
+        "written = 0\n"
+        "for folder in ('/tmp', '/dev/shm'):\n"
+        "    for i in range(128):\n"
+        "        try:\n"
+        "            with open(f'{folder}/dlf-hostile-fill-{i}', 'wb') as fh:\n"
+        "                fh.write(block)\n"
+        "            written += len(block)\n"
+        "        except OSError:\n"
+        "            break\n"
+        "print('WRITTEN MB', written // 1024**2)\n"),
+    # Read the answer key through symbolic links handed in beside the notebook.
+    "a_links_to_solutions": (
+        "import json, os\n"
+        "print(sorted(os.listdir('.')))\n"
+        "for name in ('answers/01_unit_to_network/01_unit_to_network.ipynb', 'spec.py'):\n"
+        "    try:\n"
+        "        print('READ', name, len(open(name).read()))\n"
+        "    except OSError as exc:\n"
+        "        print('REFUSED', name, exc.strerror)\n"
+        "try:\n"
+        "    nb = json.load(open('answers/01_unit_to_network/01_unit_to_network.ipynb'))\n"
+        "    for cell in nb['cells']:\n"
+        "        if cell['metadata'].get('nbgrader', {}).get('solution') and cell['cell_type'] == 'code':\n"
+        "            exec(''.join(cell['source']))\n"
+        "except OSError:\n"
+        "    pass\n"),
+}
+# Answers that delegate to the answer key (issue 9's first two rows): the grader's check
+# objects and references, the reference implementation of this notebook's exercises, the
+# spec files on disk, the running check's frames, and numbers that ask the check for their
+# expected value. Each replaces the answer cells named (the rest stays blank).
+_NUMBERS = ("params_784_128_32_10", "params_784_64_10", "inputs_64x64", "outputs_3_classes",
+            "params_64x64_hidden32")
+DELEGATES: dict[str, dict[str, str]] = {
+    "d_imports_the_grader": {
+        "count_parameters": ("from autograder.specs import registry\n"
+                             "count_parameters = registry.get('01.count_parameters').reference"),
+        "one_hot": ("from autograder.specs import registry\n"
+                    "one_hot = registry.get('01.one_hot').reference"),
+        "parameter_answers": "from autograder.specs import registry\n" + "".join(
+            f"{n} = registry.get('01.{n.replace('_classes', '').replace('64x64_hidden32', '4096_32_3')}')"
+            ".expected()\n" for n in _NUMBERS),
+    },
+    "d_imports_the_reference": {
+        "count_parameters": "from reference_impl import count_parameters",
+        "one_hot": "from reference_impl.losses import one_hot",
+        "parameter_answers": ("from reference_impl.layers.counting import count_parameters as c\n"
+                              "params_784_128_32_10 = c([784, 128, 32, 10])\n"
+                              "params_784_64_10 = c([784, 64, 10])\n"
+                              "params_64x64_hidden32 = c([4096, 32, 3])\n"),
+    },
+    "d_reads_the_spec_files": {
+        "one_hot": ("import glob, importlib.util\n"
+                    "path = (glob.glob('/**/autograder/specs/nb01.py', recursive=True) or ['none'])[0]\n"
+                    "spec = importlib.util.spec_from_file_location('stolen', path)\n"
+                    "stolen = importlib.util.module_from_spec(spec)\n"
+                    "spec.loader.exec_module(stolen)\n"
+                    "one_hot = stolen.ONE_HOT.reference"),
+    },
+    "d_walks_the_checks_frames": {
+        "count_parameters": ("import sys\n"
+                             "def _steal():\n"
+                             "    frame = sys._getframe(1)\n"
+                             "    while frame is not None:\n"
+                             "        for value in list(frame.f_locals.values()):\n"
+                             "            ref = getattr(value, 'reference', None)\n"
+                             "            if callable(ref):\n"
+                             "                return ref\n"
+                             "        frame = frame.f_back\n"
+                             "    raise LookupError('no reference on the stack')\n"
+                             "def count_parameters(layer_sizes):\n"
+                             "    return _steal()(layer_sizes)\n"
+                             "def one_hot(labels, n_classes):\n"
+                             "    return _steal()(labels, n_classes)"),
+    },
+    "d_numbers_ask_the_check": {
+        "parameter_answers": ("import gc\n"
+                              "class Sly(float):\n"
+                              "    def __float__(self):\n"
+                              "        for obj in gc.get_objects():\n"
+                              "            expected = getattr(obj, 'expected', None)\n"
+                              "            if callable(expected):\n"
+                              "                try:\n"
+                              "                    return float(expected())\n"
+                              "                except Exception:\n"
+                              "                    pass\n"
+                              "        return 0.5\n"
+                              + "".join(f"{n} = Sly(0.5)\n" for n in _NUMBERS)),
+    },
+    "d_forges_hidden_with_visible_values": {
+        "count_parameters": ("import json\n"
+                             "from importlib import resources\n"
+                             "from autograder.checks import channel, exercises, values\n"
+                             "_data = json.loads(resources.files('autograder.exercises')"
+                             ".joinpath('nb01.json').read_text())\n"
+                             "def check(check_id, answer, *, hidden=False):\n"
+                             "    entry = _data['checks'][check_id]\n"
+                             "    obs = [('ok', values.decode(v)) for v in entry.get('expected', [])] or [('ok', 1)]\n"
+                             "    if hidden:\n"
+                             "        obs = (obs * 20)[:len(exercises.hidden_cases(check_id) or ())]\n"
+                             "    channel.emit(check_id, hidden, obs)"),
+    },
+}
+BYSTANDERS = ("b_key", "b_blank", "b_partial", "z_key_after", "z_blank_after")
+
+
+def _tree_digest(folder: Path) -> dict[str, str]:
+    import hashlib
+
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file() and "__pycache__" not in p.parts}
+
+
+def _venv_state() -> dict[str, tuple[int, int, int, str]]:
+    """Every file of the venv's site-packages: size, mtime, ctime (no write keeps ctime), and the
+    content hash of the files Python runs on start-up (.pth) or imports first."""
+    import hashlib
+    import sysconfig
+
+    site = Path(sysconfig.get_paths()["purelib"])
+    out: dict[str, tuple[int, int, int, str]] = {}
+    for path in sorted(site.rglob("*")):
+        if path.is_symlink() or not path.is_file() or "__pycache__" in path.parts:
+            continue
+        info = path.stat()
+        digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.parent == site else ""
+        out[str(path)] = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, digest)
+    return out
+
+
+def _grader_files() -> dict[str, object]:
+    return {"autograder": _tree_digest(ROOT / "autograder"),
+            "reference_impl": _tree_digest(ROOT / "reference_impl"), "site-packages": _venv_state()}
+
+
+def _leftovers(tmpdir: Path) -> list[str]:
+    """What the run left: in its own TMPDIR, and the attackers' files anywhere they aimed."""
+    return sorted([*(str(p) for p in tmpdir.iterdir()),
+                   *(str(p) for folder in (Path("/tmp"), Path("/dev/shm"), Path("/var/tmp"))
+                     for p in folder.glob("dlf-hostile-*"))])
+
+
+def _descendants() -> set[int]:
+    from tests.autograder.test_sandbox import descendants
+
+    return set(descendants(os.getpid()))
+
+
+def _hostile_class(root: Path) -> tuple[Path, dict[str, float]]:
+    """The workspace, and the exact score each bystander earns when graded alone."""
+    from autograder.grading import grade_notebook
+
+    release, solution = read(ASSIGNMENT.release), read(ASSIGNMENT.source)
+    submitted = root / "ws" / "submitted"
+    name = ASSIGNMENT.name
+
+    def hand_in(student: str, nb: nbformat.NotebookNode) -> Path:
+        folder = submitted / student / name
+        folder.mkdir(parents=True)
+        nbformat.write(nb, str(folder / f"{name}.ipynb"))
+        return folder
+
+    for student, cells in DELEGATES.items():
+        nb = copy.deepcopy(release)
+        for cell in nb.cells:
+            if is_answer(cell) and nbgrader_meta(cell)["grade_id"] in cells:
+                cell.source = cells[nbgrader_meta(cell)["grade_id"]]
+        hand_in(student, nb)
+    for student, code in ATTACKS.items():
+        nb = _with_hostile_cell(release, code)
+        if student == "a_forges_events":
+            nb = _with_hostile_cell(release, code, before_last_test=True)
+        hand_in(student, nb)
+    links = submitted / "a_links_to_solutions" / name
+    (links / "answers").symlink_to(ROOT / "solutions")
+    (links / "spec.py").symlink_to(ROOT / "autograder" / "specs" / "nb01.py")
+    linked_notebook = hand_in("a_linked_notebook", release) / f"{name}.ipynb"
+    linked_notebook.unlink()
+    linked_notebook.symlink_to(ASSIGNMENT.source)
+    (submitted / "a_linked_folder").mkdir()
+    (submitted / "a_linked_folder" / name).symlink_to(ASSIGNMENT.source.parent)
+
+    partial = copy.deepcopy(solution)  # the solution with its first answer left blank
+    first = next(c for c in partial.cells if is_answer(c))
+    first.source = next(c.source for c in release.cells
+                        if nbgrader_meta(c).get("grade_id") == nbgrader_meta(first)["grade_id"])
+    alone = root / "alone"
+    expected = {}
+    for student, nb in (("b_key", solution), ("b_blank", release), ("b_partial", partial),
+                        ("z_key_after", solution), ("z_blank_after", release)):
+        hand_in(student, nb)
+        folder = alone / student
+        folder.mkdir(parents=True)
+        nbformat.write(nb, str(folder / f"{name}.ipynb"))
+        expected[student] = _auto_points(grade_notebook(ASSIGNMENT.source, folder / f"{name}.ipynb"))
+    return root / "ws", expected
+
+
+@pytest.fixture(scope="module")
+def graded_class(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    import json
+    import tempfile
+    import time
+
+    from autograder.cli import main
+
+    ws, expected = _hostile_class(tmp_path_factory.mktemp("hostile-class"))
+    tmpdir = tmp_path_factory.mktemp("grader-tmp")  # the grader's own TMPDIR, to see what it leaves
+    before = {"files": _grader_files(), "tmp": _leftovers(tmpdir), "processes": _descendants()}
+    started = time.monotonic()
+    saved = os.environ.get("TMPDIR")
+    os.environ["TMPDIR"], tempfile.tempdir = str(tmpdir), None
+    try:
+        assert main(["grade", "--workspace", str(ws), "--workers", "2", "--cell-timeout", "20",
+                     "--notebook-timeout", "60", "--memory-mb", "1024"]) == 0
+    finally:
+        if saved is None:
+            del os.environ["TMPDIR"]
+        else:
+            os.environ["TMPDIR"] = saved
+        tempfile.tempdir = None
+    seconds = time.monotonic() - started
+    time.sleep(1.0)
+    results = {p.parent.parent.name: json.loads(p.read_text())
+               for p in (ws / "autograded").glob("*/*/result.json")}
+    sizes = {p.parent.parent.name: p.stat().st_size for p in (ws / "autograded").glob("*/*/result.json")}
+    after = {"files": _grader_files(), "tmp": _leftovers(tmpdir), "processes": _descendants()}
+    return {"results": results, "expected": expected, "before": before, "after": after,
+            "seconds": seconds, "sizes": sizes}
+
+
+def _points(result: dict[str, object]) -> float:
+    return sum(float(i["points"] or 0) for i in result["items"] if i["kind"] == "autograded")  # type: ignore[index, union-attr, attr-defined]
+
+
+ATTACKERS = [*ATTACKS, "a_linked_notebook", "a_linked_folder"]
+
+
+@pytest.mark.parametrize("attacker", ATTACKERS)
+def test_an_attacker_earns_nothing_and_is_flagged(graded_class: dict, attacker: str) -> None:
+    result = graded_class["results"][attacker]
+    assert _points(result) == 0, {i["grade_id"]: i["points"] for i in result["items"] if i["points"]}
+    assert result["flags"], f"{attacker} is not flagged"
+
+
+@pytest.mark.parametrize("attacker", list(DELEGATES))
+def test_an_answer_that_delegates_to_the_answer_key_earns_nothing(graded_class: dict,
+                                                                  attacker: str) -> None:
+    result = graded_class["results"][attacker]
+    assert _points(result) == 0, {i["grade_id"]: i["points"] for i in result["items"] if i["points"]}
+    assert result["flags"], f"{attacker} is not flagged"
+
+
+def test_bystanders_keep_their_exact_scores_and_no_flag(graded_class: dict) -> None:
+    for student in BYSTANDERS:
+        result = graded_class["results"][student]
+        assert _points(result) == graded_class["expected"][student], (student, result["problems"])
+        assert not result["flags"], (student, result["flags"])
+    assert graded_class["expected"]["b_key"] > graded_class["expected"]["b_partial"] > 0
+
+
+@pytest.mark.parametrize(("attacker", "words"), [
+    ("a_silences_and_forges", "tampered with the result channel"),
+    ("a_forges_events", "tampered with the result channel"),
+    ("a_forges_extra_records", "check records where the instructor's checks write"),
+    ("a_forges_extra_records", "redefines check"),
+    ("a_floods_a_test_cell", "check records where the instructor's checks write"),
+    ("a_appends_to_other_channels", "/proc"),
+    ("a_rewrites_grader_files", "writes "),
+    ("a_links_to_solutions", "symbolic link answers ->"),
+    ("a_linked_notebook", "symbolic link"),
+    ("a_linked_folder", "symbolic link"),
+])
+def test_the_flag_says_why(graded_class: dict, attacker: str, words: str) -> None:
+    flags = " | ".join(graded_class["results"][attacker]["flags"])
+    assert words in flags, flags
+
+
+def test_a_flood_is_a_problem_with_a_reason_not_a_stall(graded_class: dict) -> None:
+    flood = graded_class["results"]["a_floods_records"]
+    assert any("flooded its result channel" in p for p in flood["problems"]), flood["problems"]
+    assert graded_class["sizes"]["a_floods_records"] < 200_000
+    assert graded_class["sizes"]["a_floods_a_test_cell"] < 200_000
+    assert graded_class["seconds"] < 120, "the whole class, attacks included"
+
+
+def test_the_graders_files_are_byte_identical(graded_class: dict) -> None:
+    before, after = graded_class["before"]["files"], graded_class["after"]["files"]
+    for part in before:
+        changed = {k for k in before[part].keys() | after[part].keys()
+                   if before[part].get(k) != after[part].get(k)}
+        assert not changed, (part, sorted(changed)[:10])
+    assert not Path("/tmp/dlf-hostile-pth-ran").exists()
+
+
+def test_nothing_persists_after_the_run(graded_class: dict) -> None:
+    assert graded_class["before"]["tmp"] == [] and graded_class["after"]["tmp"] == []
+    assert graded_class["after"]["processes"] <= graded_class["before"]["processes"], \
+        "workers, zygotes and sandboxes are gone"
+
+
+def test_no_flag_on_any_solution_or_blank_release() -> None:
+    """Suspicious by default, but never of the course's own notebooks: zero false positives."""
+    try:  # the notebook tests grade every solution and release once a session: reuse them
+        from tests.notebooks.conftest import graded
+
+        results = [(a.name, which, graded(a, which)) for a in assignments()
+                   for which in ("solution", "release")]
+    except (ImportError, TypeError, KeyError):
+        jobs = [Job(a.source, a.source if which == "solution" else a.release, which)
+                for a in assignments() for which in ("solution", "release")]
+        results = [(j.source.parent.name, j.student, r)
+                   for j, r in zip(jobs, grade_many(jobs, workers=2), strict=True)]
+    for name, which, result in results:
+        assert not result.flags, (name, which, result.flags)
+        assert not [p for p in result.problems if "tamper" in p or "without" in p], result.problems
