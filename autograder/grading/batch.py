@@ -19,7 +19,6 @@ class Job:
     submission: Path
     student: str
     limits: Limits | None = None
-    hide: tuple[Path, ...] = ()  # unused: the sandbox shows an allow-list, nothing needs hiding
 
 
 def _run(job: Job) -> NotebookResult:

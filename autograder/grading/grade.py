@@ -98,12 +98,11 @@ class NotebookResult:
 
 
 def grade_notebook(source: Path, submission: Path, *, student: str = "student",
-                   limits: Limits | None = None, hide: list[Path] | None = None,
+                   limits: Limits | None = None,
                    skip: Sequence[str] = ()) -> NotebookResult:
     """Run ``submission`` with the tests of ``source`` and score it from the observed values.
 
-    ``hide`` is accepted for callers of the old sandbox and ignored: the sandbox shows only
-    an allow-list, so nothing needs hiding. ``skip`` leaves sandbox steps out (for tests).
+    ``skip`` leaves sandbox steps out (for tests of each protection).
     """
     src = _read_source(source)
     assignment = source.parent.name
