@@ -104,7 +104,9 @@ def _cmd_pipeline(args: argparse.Namespace) -> int:
     from autograder.nb.release import generate
 
     paths = generate()
-    print(f"release regenerated: {len(paths)} notebooks in notebooks/")
+    notebooks = [p for p in paths if p.suffix == ".ipynb"]
+    print(f"release regenerated: {len(notebooks)} notebooks in notebooks/, "
+          f"{len(paths) - len(notebooks)} visible-check files in autograder/exercises/")
     outcome = run_demo(_workspace(args), n_students=args.students,
                        names=_demo_names(args), workers=args.workers, limits=_limits(args))
     print(outcome.render())
