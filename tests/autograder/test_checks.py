@@ -288,3 +288,11 @@ def test_unknown_check_id_lists_the_known_ones() -> None:
         exercises.get("99.nope")
     with pytest.raises(ValueError, match="looks like"):
         registry.get("nodot")
+
+
+@pytest.mark.parametrize("forged", [[("ok", 1)], [("ok", None)], [("ok", (1, 2))], [("bad", "x")],
+                                    [("ok", np.zeros(3))], [("error", 5)]])
+def test_a_forged_record_of_the_wrong_kind_fails_and_never_crashes_the_grader(forged: list) -> None:
+    for spec in (MEAN, COUNT, ORDER, TRUE):
+        verdict = spec.evaluate(forged * (2 if spec is MEAN else 1))
+        assert not verdict.passed, (spec.id, forged)
