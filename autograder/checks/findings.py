@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from autograder.checks.cases import Case
-from autograder.checks.judge import KnownMistake, Verdict, explain_error
+from autograder.checks.judge import KnownMistake, Verdict, case_head, raised
 from autograder.checks.observe import Observation
 
 if TYPE_CHECKING:
@@ -52,10 +52,11 @@ def judge_findings(data: CheckData, cases: Sequence[Case], observations: Sequenc
     named: list[str] = []
     details: list[str] = []
     for i, (case, (status, value)) in enumerate(zip(cases, observations, strict=True)):
-        head = f"case {i + 1} of {n}" if hidden else f"case {i + 1} of {n} ({case.label})"
+        head = case_head(i, n, case, hidden)
         if status == "error":
-            failures.append(f"{head}: {explain_error(str(value), hidden=hidden)}")
-            details.append(f"case {i + 1} ({case.label}): raised {value}")
+            shown, detail = raised(i, n, case, str(value), hidden)
+            failures.append(shown)
+            details.append(detail)
             continue
         finding: Finding = (fn(case, value, expected[i]) if data.compare and expected is not None
                             else fn(case, value))

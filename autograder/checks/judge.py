@@ -98,6 +98,17 @@ def explain_error(text: str, *, hidden: bool = False) -> str:
     return f"raised {text}"
 
 
+def case_head(i: int, n: int, case: Case, hidden: bool) -> str:
+    """How a failing case is named: by its label when visible, by its number only when hidden."""
+    return f"case {i + 1} of {n}" if hidden else f"case {i + 1} of {n} ({case.label})"
+
+
+def raised(i: int, n: int, case: Case, text: str, hidden: bool) -> tuple[str, str]:
+    """(what the student reads, what the instructor reads) of a case that raised ``text``."""
+    return (f"{case_head(i, n, case, hidden)}: {explain_error(text, hidden=hidden)}",
+            f"case {i + 1} ({case.label}): raised {text}")
+
+
 def _show_arg(a: Any) -> str:
     if isinstance(a, numpy.ndarray):
         return f"array of shape {a.shape}: {fmt(a)}"
@@ -154,10 +165,11 @@ def judge_cases(*, check_id: str, title: str, tol: Tolerance, cases: Sequence[Ca
     details: list[str] = []
     named: list[str] = []
     for i, (case, (status, value)) in enumerate(zip(cases, observations, strict=True)):
-        head = f"case {i + 1} of {n}" if hidden else f"case {i + 1} of {n} ({case.label})"
+        head = case_head(i, n, case, hidden)
         if status == "error":
-            failures.append(f"{head}: {explain_error(str(value), hidden=hidden)}")
-            details.append(f"case {i + 1} ({case.label}): raised {value}")
+            shown, detail = raised(i, n, case, str(value), hidden)
+            failures.append(shown)
+            details.append(detail)
             continue
         want = expected[i]
         if values_match(value, want, tol):

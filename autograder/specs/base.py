@@ -181,8 +181,18 @@ class PropertyCheck(FunctionCheck):
         return super().visible_data() | {"judge": self.judge}
 
 
+class _NoCases:
+    """Numeric and choice answers: no cases, nothing for a sandbox to receive."""
+
+    def hidden_data(self) -> list[dict[str, Any]]:
+        return []
+
+    def hidden_cases_for_student(self) -> tuple[Case, ...]:
+        return ()
+
+
 @dataclass(frozen=True)
-class ValueCheck:
+class ValueCheck(_NoCases):
     """A numeric answer: a parameter count, a bound, a loss. ``expected`` may be computed."""
 
     id: str
@@ -201,12 +211,6 @@ class ValueCheck:
                 "tol": _encode_tol(self.tol),
                 "value_mistakes": [[values.encode(v), n, h] for v, n, h in self._mistakes()]}
 
-    def hidden_data(self) -> list[dict[str, Any]]:
-        return []
-
-    def hidden_cases_for_student(self) -> tuple[Case, ...]:
-        return ()
-
     def evaluate(self, observations: Sequence[Observation], *, hidden: bool = False) -> Verdict:
         return judge_value(check_id=self.id, title=self.title,
                            observations=conform(observations, self.kind),
@@ -215,7 +219,7 @@ class ValueCheck:
 
 
 @dataclass(frozen=True)
-class ChoiceCheck:
+class ChoiceCheck(_NoCases):
     """A choice answer: an ordering of letters ("dfbaec") or a set of letters ("bd")."""
 
     id: str
@@ -231,12 +235,6 @@ class ChoiceCheck:
                 "options": self.options,
                 "length": len(self.expected) if self.kind == "order" else None,
                 "value_mistakes": [list(m) for m in self.mistakes]}
-
-    def hidden_data(self) -> list[dict[str, Any]]:
-        return []
-
-    def hidden_cases_for_student(self) -> tuple[Case, ...]:
-        return ()
 
     def evaluate(self, observations: Sequence[Observation], *, hidden: bool = False) -> Verdict:
         return judge_choice(check_id=self.id, title=self.title,

@@ -1,10 +1,10 @@
 """Checks of notebook 07, training in practice (ids ``07.<name>``).
 
-Early stopping follows ``reference_impl.training.fit(..., patience=...)``: an epoch
-improves when its validation loss is strictly below the best so far, and training
-stops at the first epoch that is ``patience`` epochs past the best one. The weight-decay
-step is checked against ``reference_impl.optimizers.SGD(weight_decay=...)``, whose decay
-is the gradient of ½·λ·‖w‖². Dropout is random, so its training-mode check is
+Early stopping follows ``reference_impl.early_stopping`` (which ``fit(..., patience=...)``
+uses): an epoch improves when its validation loss is strictly below the best so far, and
+training stops at the first epoch that is ``patience`` epochs past the best one. The
+weight-decay step is checked against ``reference_impl.optimizers.SGD(weight_decay=...)``,
+whose decay is the gradient of ½·λ·‖w‖² (``reference_impl.regularization``). Dropout is random, so its training-mode check is
 statistical: it inspects the output and mask the student's function draws (fraction
 dropped, scale of the survivors, use of ``rng``) instead of comparing with one draw.
 The tiny-subset sanity check trains with the student's function and measures the
@@ -29,7 +29,9 @@ from autograder.specs.base import FunctionCheck, Mistake, PropertyCheck, ValueCh
 from autograder.specs.registry import register
 from reference_impl import count_parameters, mlp
 from reference_impl.data import load_digits
+from reference_impl.early_stopping import EarlyStopping, early_stopping_epoch
 from reference_impl.optimizers import SGD, Momentum
+from reference_impl.regularization import l2_penalty
 from reference_impl.training import fit
 
 Array = NDArray[Any]
@@ -44,21 +46,7 @@ DIGITS_IN, DIGITS_OUT = 64, 10
 
 # Early stopping, as a function of the validation curve.
 
-def early_stopping_epoch_reference(val_losses: Any, patience: int) -> tuple[int, int]:
-    """(best_epoch, stop_epoch), 0-based, of the rule in ``reference_impl.training.fit``.
-
-    val_losses: (E,) the validation loss after each epoch. An epoch improves when its
-    loss is strictly below every earlier one; training stops at the first epoch e with
-    e − best ≥ patience, or runs all E epochs (stop_epoch = E − 1).
-    """
-    losses = np.asarray(val_losses, dtype=np.float64).ravel()
-    best, best_loss = 0, math.inf
-    for epoch, loss in enumerate(losses):
-        if loss < best_loss:
-            best, best_loss = epoch, float(loss)
-        elif epoch - best >= patience:
-            return best, epoch
-    return best, len(losses) - 1
+early_stopping_epoch_reference = early_stopping_epoch
 
 
 def _es_flawed(val_losses: Any, patience: int, *, flaw: str) -> tuple[int, int]:
@@ -172,36 +160,7 @@ EARLY_STOPPING_STOP = FunctionCheck(
 
 # Early stopping as an object with explicit state.
 
-class EarlyStoppingReference:
-    """Stop after ``patience`` epochs without a strictly lower validation loss.
-
-    ``update(val_loss, weights) -> should_stop`` is called once per epoch with the live
-    parameter arrays (a list); the best epoch's arrays are kept as copies, and
-    ``restore(weights)`` writes them back into the live arrays in place.
-    """
-
-    def __init__(self, patience: int) -> None:
-        self.patience = patience
-        self.epoch = -1
-        self.best_epoch: int | None = None
-        self.best_loss = math.inf
-        self.best_weights: list[Array] | None = None
-
-    def update(self, val_loss: float, weights: Sequence[Array]) -> bool:
-        self.epoch += 1
-        if val_loss < self.best_loss:
-            self.best_loss = float(val_loss)
-            self.best_epoch = self.epoch
-            self.best_weights = [np.array(w, copy=True) for w in weights]
-            return False
-        best = self.epoch if self.best_epoch is None else self.best_epoch
-        return self.epoch - best >= self.patience
-
-    def restore(self, weights: Sequence[Array]) -> None:
-        if self.best_weights is None:
-            raise ValueError("no epoch has been recorded yet: call update first")
-        for w, best in zip(weights, self.best_weights, strict=True):
-            w[...] = best
+EarlyStoppingReference = EarlyStopping
 
 
 class _EarlyStoppingFlawed(EarlyStoppingReference):
@@ -407,9 +366,7 @@ WEIGHT_DECAY_STEP = FunctionCheck(
 )
 
 
-def l2_penalty_reference(weights: Sequence[Any], lam: float) -> float:
-    """½·lam·Σ_k ‖W_k‖², summed over every entry of every array in ``weights``."""
-    return 0.5 * lam * sum(float(np.sum(np.asarray(w, dtype=np.float64) ** 2)) for w in weights)
+l2_penalty_reference = l2_penalty
 
 
 def _l2_cases(rng: np.random.Generator) -> list[Case]:
