@@ -15,7 +15,7 @@ import functools
 import sqlite3
 import tempfile
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -123,6 +123,24 @@ class GradebookWriter:
     def record(self, result: NotebookResult, sub: Submission | None = None, *,
                content_changed: bool = False) -> None:
         """Write one result in one transaction: all of it lands, or none of it."""
+        self.record_many([(result, sub, content_changed)])
+
+    def record_many(self, batch: Sequence[tuple[NotebookResult, Submission | None, bool]]) -> None:
+        """Write several results, each ``(result, submission, content changed)``, in one
+        transaction: all of them land, or none."""
+        gb = self.gb
+        with disk_full_is_clear(self.ws.gradebook), warnings.catch_warnings():
+            # nbgrader's own add_submission trips SQLAlchemy's autoflush warnings; they are harmless.
+            warnings.simplefilter("ignore")
+            try:
+                for result, sub, content_changed in batch:
+                    self._write(result, sub, content_changed)
+                gb.db.commit()
+            except BaseException:
+                gb.db.rollback()
+                raise
+
+    def _write(self, result: NotebookResult, sub: Submission | None, content_changed: bool) -> None:
         from nbgrader.api import MissingEntry
 
         gb = self.gb
@@ -134,32 +152,24 @@ class GradebookWriter:
             student["last_name"] = str(meta["name"])
         if meta.get("lms_user_id"):
             student["lms_user_id"] = str(meta["lms_user_id"])
-        with disk_full_is_clear(self.ws.gradebook), warnings.catch_warnings():
-            # nbgrader's own add_submission trips SQLAlchemy's autoflush warnings; they are harmless.
-            warnings.simplefilter("ignore")
-            try:
-                gb.update_or_create_student(result.student, **student)
-                try:
-                    submission = gb.find_submission(assignment.name, result.student)
-                except MissingEntry:
-                    submission = gb.add_submission(assignment.name, result.student)
-                when = parse_timestamp(sub.timestamp if sub is not None else None)
-                if when is not None:
-                    submission.timestamp = when
-                for item in result.items:
-                    grade = gb.find_grade(item.grade_id, assignment.name, assignment.name, result.student)
-                    grade.auto_score = item.points
-                    if grade.manual_score is None:
-                        grade.needs_manual_grade = item.points is None
-                    elif content_changed:
-                        grade.needs_manual_grade = True  # a new answer under an old manual score
-                for grade_id, text in comments.items():
-                    comment = gb.find_comment(grade_id, assignment.name, assignment.name, result.student)
-                    comment.auto_comment = text
-                gb.db.commit()
-            except BaseException:
-                gb.db.rollback()
-                raise
+        gb.update_or_create_student(result.student, **student)
+        try:
+            submission = gb.find_submission(assignment.name, result.student)
+        except MissingEntry:
+            submission = gb.add_submission(assignment.name, result.student)
+        when = parse_timestamp(sub.timestamp if sub is not None else None)
+        if when is not None:
+            submission.timestamp = when
+        for item in result.items:
+            grade = gb.find_grade(item.grade_id, assignment.name, assignment.name, result.student)
+            grade.auto_score = item.points
+            if grade.manual_score is None:
+                grade.needs_manual_grade = item.points is None
+            elif content_changed:
+                grade.needs_manual_grade = True  # a new answer under an old manual score
+        for grade_id, text in comments.items():
+            comment = gb.find_comment(grade_id, assignment.name, assignment.name, result.student)
+            comment.auto_comment = text
 
 
 def _comments_by_answer_cell(source: Path, result: NotebookResult) -> dict[str, str | None]:

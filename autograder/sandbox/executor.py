@@ -20,6 +20,7 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +36,7 @@ from autograder.sandbox.stream import CellRun, EventStream, Flag
 
 SANDBOX_DIR = Path(__file__).resolve().parent
 COURSE_PACKAGES = ("autograder", "reference_impl", "tests", "bench", "solutions")
-MAX_ZYGOTES = 3  # per worker: each holds numpy, matplotlib and IPython (~100 MB)
+MAX_ZYGOTES = 3  # per worker thread: each holds numpy, matplotlib and IPython (~100 MB)
 START_TIMEOUT = 120.0
 
 BOOTSTRAP = """\
@@ -200,32 +201,43 @@ def _memfd(name: str, data: bytes) -> int:
     return fd
 
 
-_zygotes: collections.OrderedDict[tuple[str, tuple[str, ...]], Zygote] = collections.OrderedDict()
+# Keyed by thread too: a zygote serves one caller at a time, and a Dask worker may grade on
+# several threads.
+_zygotes: collections.OrderedDict[tuple[int, str, tuple[str, ...]], Zygote] = collections.OrderedDict()
+_zygotes_lock = threading.Lock()
 
 
 def zygote_for(view: Path, preload: tuple[str, ...] = ()) -> Zygote:
-    """This process's zygote for ``view``, started on first use (a few per process at most)."""
-    key = (str(view), preload)
-    zygote = _zygotes.get(key)
-    if zygote is not None and zygote.alive():
-        _zygotes.move_to_end(key)
-        return zygote
-    if zygote is not None:
-        zygote.close()
-        del _zygotes[key]
-    while len(_zygotes) >= MAX_ZYGOTES:
-        _, oldest = _zygotes.popitem(last=False)
-        oldest.close()
+    """This thread's zygote for ``view``, started on first use (a few per thread at most)."""
+    thread = threading.get_ident()
+    key = (thread, str(view), preload)
+    stale: list[Zygote] = []
+    with _zygotes_lock:
+        zygote = _zygotes.get(key)
+        if zygote is not None and zygote.alive():
+            _zygotes.move_to_end(key)
+            return zygote
+        if zygote is not None:
+            stale.append(_zygotes.pop(key))
+        mine = [k for k in _zygotes if k[0] == thread]
+        while len(mine) >= MAX_ZYGOTES:
+            stale.append(_zygotes.pop(mine.pop(0)))
+    for old in stale:
+        old.close()
     zygote = Zygote(view, preload=preload)
     zygote.start()
-    _zygotes[key] = zygote
+    with _zygotes_lock:
+        _zygotes[key] = zygote
     return zygote
 
 
 @atexit.register
 def close_zygotes() -> None:
-    while _zygotes:
-        _zygotes.popitem()[1].close()
+    with _zygotes_lock:
+        zygotes = list(_zygotes.values())
+        _zygotes.clear()
+    for zygote in zygotes:
+        zygote.close()
 
 
 def execute(nb: NotebookNode, *, view: Path, limits: Limits | None = None,
