@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import CancelledError
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -106,6 +107,7 @@ class _Run:
         self.identity = grader_identity()
         self.out = ClusterRun()
         self.accepted: dict[str, int] = {}  # worker address -> threads
+        self.names: dict[str, str] = {}  # worker address -> "name (address)"
         self.refused: set[str] = set()
         self.flying: dict[Future, _Flight] = {}
         self.pending: list[tuple[Job, NotebookResult]] = []
@@ -171,15 +173,17 @@ class _Run:
                 done, _ = wait(list(self.flying), timeout=1.0, return_when="FIRST_COMPLETED")
         except TimeoutError:
             return
+        except CancelledError:  # some were cancelled: the scheduler went away, or forgot them
+            done = {fut for fut in self.flying if fut.done()}
         for fut in done:
             self._collect(fut, self.flying.pop(fut))
 
     def _collect(self, fut: Future, flight: _Flight) -> None:
         job = self.jobs[flight.index]
         if fut.status == "cancelled":
-            # The scheduler forgot it (it went away, or restarted): send it again if it lives.
-            flight.attempt += 1
-            self._watch(force=True)
+            if self.client.status != "running":
+                raise ClusterError(self._lost())
+            flight.attempt += 1  # the scheduler forgot it (it restarted): send it again
             self._submit(flight)
             return
         if fut.status != "finished":
@@ -187,16 +191,25 @@ class _Run:
                           "or the task failed)")
             return
         try:
-            reply = wire.read_reply(fut.result(), flight.parcel, source=job.source,
-                                    student=job.student)
+            raw = fut.result()
+        except Exception as exc:  # e.g. a reply that is not msgpack: never unpickled
+            fut.release()
+            self._give_up(flight, f"the worker's reply could not be read as plain data "
+                          f"({type(exc).__name__})")
+            return
+        try:
+            reply = wire.read_reply(raw, flight.parcel, source=job.source, student=job.student)
         except wire.ReplyRefused as exc:
             fut.release()
             self._give_up(flight, f"the worker's reply was refused: {exc}")
             return
         if isinstance(reply, wire.WrongGrader):
             ran_on = [a for held in self.client.who_has([fut]).values() for a in held]
-            for addr in ran_on or [reply.worker]:
-                self._refuse(addr, reply.identity, reply.worker if not ran_on else addr)
+            for addr in ran_on:
+                self._refuse(addr, reply.identity, self.names.get(addr, addr))
+            if not ran_on:
+                self.out.refused_workers.append(f"worker {reply.worker} refused: it runs "
+                                                f"{describe(reply.identity)}")
             flight.attempt += 1
             if self.accepted:
                 self._submit(flight)
@@ -258,7 +271,7 @@ class _Run:
         new = [a for a in workers if a not in self.accepted and a not in self.refused]
         if new:
             for addr, ident in self._identities(new).items():
-                name = _name(workers[addr], addr)
+                name = self.names[addr] = _name(workers[addr], addr)
                 if ident == self.identity:
                     self.accepted[addr] = int(workers[addr].get("nthreads", 1) or 1)
                 else:

@@ -25,7 +25,9 @@ def start(*, workers: int = 2, port: int = 0) -> LocalCluster:
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")
     return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                        host="127.0.0.1", scheduler_port=port, dashboard_address=None,
+                        host="127.0.0.1", scheduler_port=port,
+                        # The scheduler's HTTP server (health, metrics) always runs: on a free port.
+                        dashboard_address="127.0.0.1:0",
                         silence_logs=40)
 
 
