@@ -349,3 +349,27 @@ def test_no_scheduler_at_the_address_is_one_clear_line(tmp_path: Path,
     lines = [ln for ln in err.splitlines() if ln.strip()]
     assert len(lines) == 1 and "no Dask scheduler answers at" in lines[0], err
     assert ClusterError.__doc__
+
+
+def test_cluster_local_starts_a_scheduler_and_its_workers_until_interrupted() -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "autograder.cli", "cluster-local", "--workers", "1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        assert first.startswith("Dask scheduler at tcp://127.0.0.1:") and "with 1 workers" in first
+        address = first.split()[3]
+        assert f"dlf grade --scheduler {address}" in proc.stdout.readline()
+        client = _client(address)
+        try:
+            client.wait_for_workers(1, timeout=60)
+            assert client.run(grader_identity) == {
+                a: grader_identity() for a in client.scheduler_info()["workers"]}
+        finally:
+            client.close()
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -1,0 +1,194 @@
+"""The same class graded by this machine's pool and by a local two-worker Dask cluster, in one run.
+
+Run ``python -m bench cluster`` (``--help`` for options).
+
+1. A sample class (``sample_class.generate``) is written into a temporary workspace; its
+   gradebook is created untimed.
+2. Each repeat grades it twice, everything again (``force``), the order alternating:
+   ``dlf grade --workers W`` (this machine's pool, W processes) and ``dlf grade --scheduler``
+   on a local cluster of W one-thread worker processes (``dlf cluster-local``), started
+   afresh and untimed, so its workers start their sandboxes' zygotes during the run as the
+   pool's do. Both runs include reading the submissions and writing the gradebook and
+   ``autograded/``.
+3. Figures, the median over the repeats: notebooks per second each way and their ratio;
+   the per-notebook cost of going through Dask, ``c = (T_dask - T_pool) * W / n`` (the
+   worker-seconds each notebook costs more; negative when Dask is quicker); the client's
+   own time per result (gradebook row and ``result.json``), ``w``.
+4. A term of S students x K notebooks on N workers, extrapolated with the model
+   ``wall(N) = max(S*K*(t + c)/N, S*K*w)``, where ``t = T_pool * W / n`` is the measured
+   worker-seconds per notebook of this class on this machine: workers share the notebooks
+   evenly, the scheduler is never the bottleneck, and the client, which writes every
+   result, bounds the rate from below. ``t`` is this class's mix (two of the course's
+   fastest notebooks, a few hostile submissions that run into the cell timeout); scale it
+   by ``python -m bench notebooks`` for the other notebooks.
+
+Targets (issue 13): ``c`` at most 50 ms, and the cluster's throughput at least 90 % of
+the pool's. This is a measurement, not a test: it prints figures and asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from autograder.cluster.local import start
+from autograder.instructor import grade_all, gradebook, sample_class
+from autograder.instructor.grade_all import grade_workspace
+from autograder.instructor.workspace import Workspace
+from autograder.nb.course import assignments
+from autograder.sandbox.limits import Limits
+from bench.notebooks import describe_load
+
+FAST_ASSIGNMENTS = ["01_unit_to_network", "04_costs"]
+TARGET_COST = 0.050
+TARGET_RATIO = 0.90
+
+
+@dataclass
+class Repeat:
+    pool: float  # wall seconds, this machine's pool
+    dask: float  # wall seconds, the local cluster
+    client_pool: float  # seconds the client spent recording results
+    client_dask: float
+
+
+class ClientClock:
+    """Adds up the time ``dlf grade`` spends recording results: gradebook rows and result.json."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self._saved: list[tuple[Any, str, Any]] = []
+
+    def __enter__(self) -> ClientClock:
+        for owner, name in ((gradebook.GradebookWriter, "record_many"), (grade_all, "_store")):
+            real = getattr(owner, name)
+            self._saved.append((owner, name, real))
+            setattr(owner, name, self._timed(real))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for owner, name, real in self._saved:
+            setattr(owner, name, real)
+
+    def _timed(self, real: Callable[..., Any]) -> Callable[..., Any]:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return real(*args, **kwargs)
+            finally:
+                self.seconds += time.perf_counter() - start
+        return timed
+
+
+def grade_pool(ws: Workspace, names: list[str], workers: int, limits: Limits) -> tuple[float, float]:
+    with ClientClock() as clock:
+        start_at = time.perf_counter()
+        grade_workspace(ws, assignments=names, workers=workers, limits=limits, force=True,
+                        show_progress=False)
+        return time.perf_counter() - start_at, clock.seconds
+
+
+def grade_dask(ws: Workspace, names: list[str], workers: int, limits: Limits) -> tuple[float, float]:
+    cluster = start(workers=workers)
+    try:
+        with ClientClock() as clock:
+            start_at = time.perf_counter()
+            summary = grade_workspace(ws, assignments=names, limits=limits, force=True,
+                                      show_progress=False, scheduler=cluster.scheduler_address)
+            seconds = time.perf_counter() - start_at
+        if summary.refused or summary.refused_workers:
+            print("  WARNING:", *summary.refused, *summary.refused_workers, sep="\n    ")
+        return seconds, clock.seconds
+    finally:
+        cluster.close(timeout=30)
+
+
+def hours(seconds: float) -> str:
+    return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.1f} min"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench cluster", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--students", type=int, default=20, help="class size (at least 10)")
+    parser.add_argument("--assignments", nargs="+", default=FAST_ASSIGNMENTS, metavar="NAME")
+    parser.add_argument("--workers", type=int, default=2, help="pool processes = cluster workers (2)")
+    parser.add_argument("--repeats", type=int, default=3, help="runs of each; medians are shown (3)")
+    parser.add_argument("--cell-timeout", type=float, default=3.0,
+                        help="seconds a cell may run (default 3: the looping student's cost)")
+    parser.add_argument("--term-students", type=int, default=5000)
+    parser.add_argument("--term-notebooks", type=int, default=7)
+    parser.add_argument("--term-workers", type=int, nargs="+", default=[2, 16, 64, 256])
+    args = parser.parse_args(argv)
+    if args.students < 10:
+        parser.error(f"--students must be at least 10, got {args.students}")
+    if args.workers < 1 or args.repeats < 1:
+        parser.error("--workers and --repeats must be at least 1")
+    released = [a.name for a in assignments() if a.release.exists()]
+    if unknown := sorted(set(args.assignments) - set(released)):
+        parser.error(f"no student release for {unknown}; released: {', '.join(released)}")
+
+    names: list[str] = args.assignments
+    limits = Limits(cell_timeout=args.cell_timeout)
+    w = args.workers
+    print(f"Sample class: {args.students} students x {', '.join(names)}; {w} pool processes "
+          f"against {w} one-thread Dask workers; cell timeout {args.cell_timeout:g} s")
+    for line in describe_load():
+        print(line)
+    runs: list[Repeat] = []
+    with tempfile.TemporaryDirectory(prefix="dlf-bench-cluster-") as tmp:
+        ws = Workspace(Path(tmp) / "class")
+        sample_class.generate(ws, n_students=args.students, names=names)
+        n = len(ws.submissions(names))
+        gradebook.register_assignments(ws, names)
+        print(f"{n} notebooks")
+        for i in range(args.repeats):
+            order = ("pool", "dask") if i % 2 == 0 else ("dask", "pool")
+            got: dict[str, tuple[float, float]] = {}
+            for way in order:
+                got[way] = (grade_pool if way == "pool" else grade_dask)(ws, names, w, limits)
+            run = Repeat(got["pool"][0], got["dask"][0], got["pool"][1], got["dask"][1])
+            runs.append(run)
+            print(f"  repeat {i + 1}: pool {run.pool:.1f} s ({n / run.pool:.2f} nb/s), "
+                  f"Dask {run.dask:.1f} s ({n / run.dask:.2f} nb/s), load {os.getloadavg()[0]:.2f}",
+                  flush=True)
+
+    pool = statistics.median(r.pool for r in runs)
+    dask = statistics.median(r.dask for r in runs)
+    cost = statistics.median((r.dask - r.pool) * w / n for r in runs)
+    client = statistics.median(r.client_dask / n for r in runs)
+    t = pool * w / n
+    print()
+    print(f"medians of {len(runs)} repeats, {n} notebooks each:")
+    print(f"  this machine's pool, {w} processes: {pool:6.1f} s  {n / pool:6.2f} notebooks/s")
+    print(f"  local Dask cluster, {w} workers:    {dask:6.1f} s  {n / dask:6.2f} notebooks/s")
+    ratio = pool / dask
+    print(f"  Dask throughput / pool throughput: {ratio:.0%}  (target at least {TARGET_RATIO:.0%}: "
+          f"{'met' if ratio >= TARGET_RATIO else 'NOT met'})")
+    print(f"  per-notebook cost of going through Dask, (T_dask - T_pool) x {w} / {n}: "
+          f"{cost * 1000:+.0f} ms  (target at most {TARGET_COST * 1000:.0f} ms: "
+          f"{'met' if cost <= TARGET_COST else 'NOT met'})")
+    print(f"  worker-seconds per notebook on the pool, t: {t:.2f} s; the client's time per result "
+          f"(gradebook row and result.json), w: {client * 1000:.0f} ms")
+    term = args.term_students * args.term_notebooks
+    print()
+    print(f"a term of {args.term_students} students x {args.term_notebooks} notebooks = {term} "
+          "notebooks, wall(N) = max(notebooks x (t + c) / N, notebooks x w):")
+    for workers in args.term_workers:
+        wall = max(term * (t + max(cost, 0.0)) / workers, term * client)
+        bound = " (the client's writing bounds it)" if term * client >= term * (t + cost) / workers \
+            else ""
+        print(f"  {workers:>4} workers: {hours(wall)}{bound}")
+    print(f"load average {os.getloadavg()[0]:.2f} (1 min) at the end")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
