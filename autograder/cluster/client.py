@@ -2,7 +2,8 @@
 
 Client side. ``grade_on_cluster`` connects to the scheduler, asks every worker which grader
 it runs (``identity.py``) and uses only those that run the client's own; the others are
-refused by name, now and whenever one joins. It keeps a bounded number of parcels in
+refused by name, now and whenever one joins (tasks then name the accepted workers), and a
+worker checks each parcel's grader again before grading it. It keeps a bounded number of parcels in
 flight (twice the accepted workers' threads), so the scheduler never holds a whole term's
 notebooks. A worker that dies mid-notebook loses nothing: the scheduler runs the task
 again on another worker, and whatever arrives for a submission after its first accepted
@@ -60,7 +61,7 @@ class _Flight:
     index: int
     parcel: dict[str, Any]
     attempt: int = 0
-    allowed: frozenset[str] = frozenset()  # the workers its current task may run on
+    allowed: frozenset[str] = frozenset()  # the workers its current task may run on (empty: any)
 
 
 OnBatch = Callable[[list[tuple["Job", NotebookResult]]], None]
@@ -135,7 +136,10 @@ class _Run:
         finally:
             self._flush()  # what arrived is kept, whatever stops the run
             for fut in self.flying:
-                fut.release()
+                try:
+                    fut.release()
+                except Exception:
+                    pass  # a scheduler that went away has forgotten it anyway
         return self.out
 
     def _window(self) -> int:
@@ -157,10 +161,13 @@ class _Run:
             self._give_up(flight, f"sent {MAX_ATTEMPTS} times without a result")
             return
         key = f"dlf-grade-{flight.parcel['token']}-{flight.attempt}"
-        flight.allowed = frozenset(self.accepted)
-        # Only workers of this grader; a worker lost mid-task is the scheduler's to redo.
+        # Once a worker was refused, only the accepted ones; while every worker is accepted,
+        # none named, so the scheduler balances the load freely (and a worker that joins
+        # with another grader refuses the parcel, which is then sent again).
+        restrict = sorted(self.accepted) if self.refused else None
+        flight.allowed = frozenset(restrict or ())
         fut = self.client.submit(grade_parcel, flight.parcel, key=key, pure=False,
-                                 workers=sorted(flight.allowed), allow_other_workers=False)
+                                 workers=restrict, allow_other_workers=False)
         self.flying[fut] = flight
 
     def _wait(self) -> None:
@@ -311,7 +318,7 @@ class _Run:
         for fut, flight in list(self.flying.items()):
             if fut.done():
                 continue
-            if not flight.allowed & set(self.accepted):
+            if flight.allowed and not flight.allowed & set(self.accepted):
                 del self.flying[fut]
                 fut.cancel()
                 flight.attempt += 1
