@@ -19,6 +19,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from nbformat import NotebookNode
 
@@ -160,16 +161,51 @@ class GradebookWriter:
         when = parse_timestamp(sub.timestamp if sub is not None else None)
         if when is not None:
             submission.timestamp = when
+        grades, comments_of = self._rows(assignment.name, result.student)
         for item in result.items:
-            grade = gb.find_grade(item.grade_id, assignment.name, assignment.name, result.student)
+            grade = _one(grades, item.grade_id, "grade")
             grade.auto_score = item.points
             if grade.manual_score is None:
                 grade.needs_manual_grade = item.points is None
             elif content_changed:
                 grade.needs_manual_grade = True  # a new answer under an old manual score
         for grade_id, text in comments.items():
-            comment = gb.find_comment(grade_id, assignment.name, assignment.name, result.student)
-            comment.auto_comment = text
+            _one(comments_of, grade_id, "comment").auto_comment = text
+
+    def _rows(self, assignment: str, student: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The submission's grades and comments by cell name: two queries, where nbgrader's
+        ``find_grade`` and ``find_comment`` make one per cell."""
+        from nbgrader.api import (
+            Assignment,
+            Comment,
+            Grade,
+            GradeCell,
+            Notebook,
+            SolutionCell,
+            SubmittedAssignment,
+            SubmittedNotebook,
+        )
+
+        out: list[dict[str, Any]] = []
+        for row, cell in ((Grade, GradeCell), (Comment, SolutionCell)):
+            query = (self.gb.db.query(cell.name, row)
+                     .join(cell, cell.id == row.cell_id)
+                     .join(SubmittedNotebook, SubmittedNotebook.id == row.notebook_id)
+                     .join(Notebook, Notebook.id == SubmittedNotebook.notebook_id)
+                     .join(SubmittedAssignment, SubmittedAssignment.id == SubmittedNotebook.assignment_id)
+                     .join(Assignment, Assignment.id == SubmittedAssignment.assignment_id)
+                     .filter(Notebook.name == assignment, Assignment.name == assignment,
+                             SubmittedAssignment.student_id == student))
+            out.append(dict(query.all()))
+        return out[0], out[1]
+
+
+def _one(rows: dict[str, Any], name: str, what: str) -> Any:
+    from nbgrader.api import MissingEntry
+
+    if name not in rows:
+        raise MissingEntry(f"no {what} for cell {name!r} in the gradebook")
+    return rows[name]
 
 
 def _comments_by_answer_cell(source: Path, result: NotebookResult) -> dict[str, str | None]:
