@@ -39,7 +39,7 @@ LOST_SECONDS = 10.0
 WORKER_CHECK_SECONDS = 2.0
 # Resubmissions of one parcel after wrong graders or lost workers, before it is given up.
 MAX_ATTEMPTS = 5
-# Asks for a replacement before giving up when every accepted worker is gone.
+# How long a run waits for a worker of this grader, at the start or when all have left.
 NO_WORKER_SECONDS = 60.0
 
 
@@ -118,13 +118,11 @@ class _Run:
         self.alone_since: float | None = None
 
     def go(self) -> ClusterRun:
-        todo = list(range(len(self.jobs)))
+        # One assignment after another, as the pool does: each worker keeps its zygotes warm.
+        todo = sorted(range(len(self.jobs)), key=lambda i: (str(self.jobs[i].source), i))
         todo.reverse()
         try:
-            self._check_workers()
-            if not self.accepted:
-                raise ClusterError(self._no_worker("no worker of the cluster at "
-                                                   f"{self.address} runs this grader"))
+            self._first_workers()
             while todo or self.flying:
                 while todo and len(self.flying) < self._window():
                     self._launch(todo.pop())
@@ -141,6 +139,18 @@ class _Run:
                 except Exception:
                     pass  # a scheduler that went away has forgotten it anyway
         return self.out
+
+    def _first_workers(self) -> None:
+        """Wait for a worker of this grader (a batch system may start them late)."""
+        deadline = time.monotonic() + NO_WORKER_SECONDS
+        self._check_workers()
+        while not self.accepted and not self.refused and time.monotonic() < deadline:
+            time.sleep(1.0)
+            self._check_workers()
+        if not self.accepted:
+            why = ("no worker of the cluster at {0} runs this grader" if self.refused else
+                   "no worker joined the cluster at {0} in {1:g} s")
+            raise ClusterError(self._no_worker(why.format(self.address, NO_WORKER_SECONDS)))
 
     def _window(self) -> int:
         return max(2, 2 * sum(self.accepted.values()))
