@@ -299,6 +299,35 @@ def test_a_reply_that_is_not_plain_json_is_refused_unread(tmp_path: Path) -> Non
             wire.read_reply(raw, parcel, source=SOURCE, student="s002-bruno")
 
 
+class _Booby:
+    """Unpickling this opens (creates) a file: proof that a reply was executed."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (open, (self.marker, "w"))
+
+
+def _booby_trapped_reply(marker: str) -> _Booby:
+    return _Booby(marker)
+
+
+def test_the_client_never_unpickles_what_a_worker_sends(cluster: Any, tmp_path: Path) -> None:
+    from autograder.cluster.client import connect
+
+    marker = tmp_path / "executed"
+    client = connect(cluster.scheduler_address)
+    try:
+        fut = client.submit(_booby_trapped_reply, str(marker), pure=False)
+        with pytest.raises(Exception, match="msgpack"):
+            fut.result(timeout=60)
+        assert client.submit(len, b"plain", pure=False).result(timeout=60) == 5
+    finally:
+        client.close()
+    assert not marker.exists()
+
+
 def test_a_parcel_from_a_client_of_another_grader_is_not_graded(tmp_path: Path) -> None:
     parcel = _parcel(tmp_path)
     parcel["identity"] = dict(parcel["identity"], code="0" * 64)
