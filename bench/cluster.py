@@ -9,12 +9,18 @@ Run ``python -m bench cluster`` (``--help`` for options).
    on a local cluster of W one-thread worker processes (``dlf cluster-local``), started
    afresh and untimed, so its workers start their sandboxes' zygotes during the run as the
    pool's do. Both runs include reading the submissions and writing the gradebook and
-   ``autograded/``.
+   ``autograded/``. The pool also starts its processes within the run (a Python with the
+   grader imported, about a CPU second each), where the cluster's workers are up already
+   and import only the grader: a fixed cost of a few seconds a run that favours the
+   cluster on a small class and vanishes over a term.
 3. Figures, the median over the repeats: notebooks per second each way and their ratio;
    the per-notebook cost of going through Dask, ``c = (T_dask - T_pool) * W / n`` on the
    medians (the worker-seconds each notebook costs more; negative when Dask is quicker; a
-   repeat's own difference is shown too, as the noise to read it against); the client's
-   own time per result (gradebook row and ``result.json``), ``w``.
+   repeat's own difference is shown too, as the noise to read it against); the CPU seconds
+   per notebook of every process taking part, each way (client, scheduler, pool processes
+   or Dask workers, zygotes and sandboxes), whose difference is Dask's own work and hardly
+   moves with the load of a shared machine; the client's own time per result (gradebook
+   row and ``result.json``), ``w``.
 4. A term of S students x K notebooks on N workers, extrapolated with the model
    ``wall(N) = max(S*K*(t + c)/N, S*K*w)``, where ``t = T_pool * W / n`` is the measured
    worker-seconds per notebook of this class on this machine: workers share the notebooks
@@ -58,6 +64,54 @@ class Repeat:
     dask: float  # wall seconds, the local cluster
     client_pool: float  # seconds the client spent recording results
     client_dask: float
+    cpu_pool: float  # CPU seconds of every process that took part, sandboxes included
+    cpu_dask: float
+
+
+def _cpu(times: Any) -> float:
+    return float(times.user + times.system + getattr(times, "children_user", 0.0)
+                 + getattr(times, "children_system", 0.0))
+
+
+class CpuClock:
+    """CPU seconds spent by this process (client, and a local cluster's scheduler), by the
+    children it reaps (the pool's processes), and by the live processes under it (a local
+    cluster's nannies, workers and their zygotes, whose own reaped children, the
+    sandboxes, count in their children's times) between ``start`` and ``stop``."""
+
+    def __init__(self) -> None:
+        import psutil
+
+        self.me = psutil.Process()
+        self.before: dict[int, float] = {}
+        self.seconds = 0.0
+
+    def _tree(self) -> dict[int, float]:
+        import psutil
+
+        out = {}
+        for proc in self.me.children(recursive=True):
+            try:
+                out[proc.pid] = _cpu(proc.cpu_times())
+            except psutil.Error:
+                continue
+        return out
+
+    def _own(self) -> float:
+        import resource
+
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+    def start(self) -> None:
+        self.before = self._tree()
+        self.seconds = -self._own()
+
+    def stop(self) -> float:
+        after = self._tree()
+        self.seconds += self._own() + sum(t - self.before.get(pid, 0.0) for pid, t in after.items())
+        return self.seconds
 
 
 class ClientClock:
@@ -88,25 +142,35 @@ class ClientClock:
         return timed
 
 
-def grade_pool(ws: Workspace, names: list[str], workers: int, limits: Limits) -> tuple[float, float]:
+def grade_pool(ws: Workspace, names: list[str], workers: int,
+               limits: Limits) -> tuple[float, float, float]:
+    """Wall seconds, the client's recording seconds and CPU seconds of one pool run."""
+    cpu = CpuClock()
     with ClientClock() as clock:
+        cpu.start()
         start_at = time.perf_counter()
         grade_workspace(ws, assignments=names, workers=workers, limits=limits, force=True,
                         show_progress=False)
-        return time.perf_counter() - start_at, clock.seconds
+        seconds = time.perf_counter() - start_at
+        return seconds, clock.seconds, cpu.stop()
 
 
-def grade_dask(ws: Workspace, names: list[str], workers: int, limits: Limits) -> tuple[float, float]:
+def grade_dask(ws: Workspace, names: list[str], workers: int,
+               limits: Limits) -> tuple[float, float, float]:
+    """The same for one run on a fresh local cluster (started and stopped untimed)."""
     cluster = start(workers=workers)
+    cpu = CpuClock()
     try:
         with ClientClock() as clock:
+            cpu.start()
             start_at = time.perf_counter()
             summary = grade_workspace(ws, assignments=names, limits=limits, force=True,
                                       show_progress=False, scheduler=cluster.scheduler_address)
             seconds = time.perf_counter() - start_at
+            used = cpu.stop()
         if summary.refused or summary.refused_workers:
             print("  WARNING:", *summary.refused, *summary.refused_workers, sep="\n    ")
-        return seconds, clock.seconds
+        return seconds, clock.seconds, used
     finally:
         cluster.close(timeout=30)
 
@@ -152,14 +216,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{n} notebooks")
         for i in range(args.repeats):
             order = ("pool", "dask") if i % 2 == 0 else ("dask", "pool")
-            got: dict[str, tuple[float, float]] = {}
+            got: dict[str, tuple[float, float, float]] = {}
             for way in order:
                 got[way] = (grade_pool if way == "pool" else grade_dask)(ws, names, w, limits)
-            run = Repeat(got["pool"][0], got["dask"][0], got["pool"][1], got["dask"][1])
+            run = Repeat(got["pool"][0], got["dask"][0], got["pool"][1], got["dask"][1],
+                         got["pool"][2], got["dask"][2])
             runs.append(run)
-            print(f"  repeat {i + 1}: pool {run.pool:.1f} s ({n / run.pool:.2f} nb/s), "
-                  f"Dask {run.dask:.1f} s ({n / run.dask:.2f} nb/s), load {os.getloadavg()[0]:.2f}",
-                  flush=True)
+            print(f"  repeat {i + 1}: pool {run.pool:.1f} s ({n / run.pool:.2f} nb/s, "
+                  f"{run.cpu_pool:.0f} CPU s), Dask {run.dask:.1f} s ({n / run.dask:.2f} nb/s, "
+                  f"{run.cpu_dask:.0f} CPU s), load {os.getloadavg()[0]:.2f}", flush=True)
 
     pool = statistics.median(r.pool for r in runs)
     dask = statistics.median(r.dask for r in runs)
@@ -177,6 +242,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"  per-notebook cost of going through Dask, (T_dask - T_pool) x {w} / {n} on the medians: "
           f"{cost * 1000:+.0f} ms  (target at most {TARGET_COST * 1000:.0f} ms: "
           f"{'met' if cost <= TARGET_COST else 'NOT met'}); repeat by repeat: {', '.join(spread)} ms")
+    cpu_cost = statistics.median((r.cpu_dask - r.cpu_pool) / n for r in runs)
+    print(f"  CPU seconds per notebook, every process counted: pool "
+          f"{statistics.median(r.cpu_pool for r in runs) / n * 1000:.0f} ms, Dask "
+          f"{statistics.median(r.cpu_dask for r in runs) / n * 1000:.0f} ms; Dask's extra CPU "
+          f"per notebook {cpu_cost * 1000:+.0f} ms (less sensitive to a shared machine's load "
+          "than wall time)")
     print(f"  worker-seconds per notebook on the pool, t: {t:.2f} s; the client's time per result "
           f"(gradebook row and result.json), w: {client * 1000:.0f} ms")
     term = args.term_students * args.term_notebooks
