@@ -159,13 +159,14 @@ def _item(data: dict[str, Any]) -> ItemResult:
                       _texts(data["details"], "details"))
 
 
-def _notebook(text: object) -> NotebookNode:
-    if not isinstance(text, str):
-        raise ReplyRefused("the executed notebook is not text")
-    try:
-        return nbformat.reads(text, as_version=4)
-    except Exception as exc:
-        raise ReplyRefused(f"the executed notebook cannot be read ({type(exc).__name__})") from None
+def _notebook(data: object) -> NotebookNode:
+    """The executed notebook, as the JSON object of a version 4 notebook (validated against
+    nbformat's schema when it is written, as local grading's is)."""
+    if not (isinstance(data, dict) and data.get("nbformat") == 4
+            and isinstance(data.get("metadata"), dict) and isinstance(data.get("cells"), list)
+            and all(isinstance(c, dict) for c in data["cells"])):
+        raise ReplyRefused("the executed notebook is not a version 4 notebook")
+    return nbformat.from_dict(data)
 
 
 def _text(value: object, what: str) -> str:

@@ -14,8 +14,6 @@ import os
 import traceback
 from typing import Any
 
-import nbformat
-
 from autograder.cluster.identity import grader_identity
 from autograder.cluster.parcel import sha256
 from autograder.grading.grade import grade_handed_in
@@ -36,9 +34,10 @@ def grade_parcel(parcel: dict[str, Any]) -> bytes:
             return _reply(token, failed=f"this worker's course has no assignment {parcel['assignment']!r}")
         source = known[parcel["assignment"]].source
         result = grade_handed_in(source, _handed_in(parcel), limits=Limits(**parcel["limits"]))
-        notebook = nbformat.writes(result.notebook) if result.notebook is not None else None
+        # The executed notebook as plain JSON (it is a dict): the client validates it once,
+        # when it writes it, as local grading does.
         return _reply(token, sha256=sha256(parcel["notebook"]), result=result.to_dict(),
-                      notebook=notebook)
+                      notebook=result.notebook)
     except Exception as exc:
         tail = traceback.format_exception_only(type(exc), exc)[-1].strip()
         return _reply(token, failed=f"the worker's grader failed: {tail[:1000]}")

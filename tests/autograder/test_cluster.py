@@ -55,7 +55,7 @@ def _class(path: Path) -> Workspace:
 
 def snapshot(ws: Workspace) -> dict[str, Any]:
     """Everything grading decided: result.json (less the time it took), the gradebook's
-    automatic scores, comments and manual-grading flags, and the executed notebooks' outputs."""
+    automatic scores, comments and manual-grading flags, and the executed notebooks."""
     fast_gradebook()
     from nbgrader.api import Gradebook
 
@@ -64,8 +64,8 @@ def snapshot(ws: Workspace) -> dict[str, Any]:
         data = json.loads(path.read_text())
         data.pop("seconds")
         executed = path.parent / f"{NAME}.ipynb"  # none for a notebook that could not be read
-        cells = json.loads(executed.read_text())["cells"] if executed.exists() else []
-        results[path.parent.parent.name] = (data, [c.get("outputs") for c in cells])
+        results[path.parent.parent.name] = (
+            data, executed.read_text() if executed.exists() else None)
     books = {}
     with Gradebook(ws.db_url) as gb:
         for sub in gb.assignment_submissions(NAME):
