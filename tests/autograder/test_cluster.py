@@ -222,6 +222,25 @@ def test_workers_of_another_grader_are_refused_by_name(
     assert not differences(snapshot(ws), on_this_machine)
 
 
+def test_a_worker_that_changed_after_the_check_refuses_its_parcels_which_are_graded_elsewhere(
+        cluster: Any, other_graders: dict[str, str], on_this_machine: dict[str, Any],
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from autograder.cluster import client
+
+    # The check at the start is fooled (as by a worker whose checkout changed after it):
+    # every worker seems to run this grader, so parcels reach the other graders too.
+    monkeypatch.setattr(client._Run, "_identities",
+                        lambda self, addresses: {a: grader_identity() for a in addresses})
+    ws = _class(tmp_path / "ws")
+    out, err = dlf("grade", "--workspace", str(ws.path), "--scheduler", cluster.scheduler_address,
+                   *OPTIONS)
+    refused = [ln for ln in err.splitlines() if "refused" in ln]
+    assert refused and all(ln.startswith(("worker old-grader", "worker edited-grader"))
+                           for ln in refused), err
+    assert f"graded {STUDENTS} submissions" in out
+    assert not differences(snapshot(ws), on_this_machine)
+
+
 def test_a_scheduler_that_goes_away_stops_the_run_and_keeps_what_was_graded(
         on_this_machine: dict[str, Any], tmp_path: Path) -> None:
     ws = _class(tmp_path / "ws")
