@@ -84,6 +84,9 @@ def differences(got: Any, want: Any, where: str = "") -> list[str]:
     if isinstance(got, list | tuple) and isinstance(want, list | tuple) and len(got) == len(want):
         return [d for i, (g, w) in enumerate(zip(got, want, strict=True))
                 for d in differences(g, w, f"{where}[{i}]")]
+    if isinstance(got, list) and isinstance(want, list):
+        return [f"{where}: only here {[g for g in got if g not in want]}, "
+                f"only there {[w for w in want if w not in got]}"]
     return [] if got == want else [f"{where}: {str(got)[:200]} != {str(want)[:200]}"]
 
 
