@@ -44,9 +44,11 @@ def _class(path: Path) -> Workspace:
     """The sample class, byte for byte the same in every workspace (cell ids are random)."""
     ws = Workspace(path)
     if not _TEMPLATE:
+        import atexit
         import tempfile
 
         template = Workspace(Path(tempfile.mkdtemp(prefix="dlf-cluster-class-")))
+        atexit.register(shutil.rmtree, template.path, True)
         sample_class.generate(template, n_students=STUDENTS, names=[NAME])
         _TEMPLATE.append(template.submitted)
     shutil.copytree(_TEMPLATE[0], ws.submitted)
