@@ -12,6 +12,11 @@ Where ε goes: AdaGrad, RMSProp and Adam accept ε outside the root (√r + ε, 
 reference and Kingma & Ba's Algorithm 1) and inside it (√(r + ε)). The two differ only
 while r is comparable to ε, i.e. for gradients near 1e-4, so every case uses gradients
 that are 0 or at least 0.5 in size. For AdaDelta, ε inside both roots is the method.
+
+Learning-rate schedules (``step_decay``, ``exponential_decay``, ``cosine_decay``,
+``linear_warmup``) are called for a range of step counts t, from 0, and their rates compared
+with ``reference_impl.schedules``; the cases put steps on both sides of every boundary (a drop,
+the end of the warm-up, t = T) and leave ``lr_min`` at its default once.
 """
 
 from __future__ import annotations
