@@ -864,15 +864,6 @@ def _f64(a: Any) -> Array:
     return np.asarray(a, dtype=np.float64)
 
 
-def batchnorm_reference(gamma: Any, beta: Any, momentum: float = 0.9, eps: float = 1e-5) -> Any:
-    """reference_impl's BatchNorm with γ and β (M,) set after construction."""
-    gamma = np.asarray(gamma, dtype=np.float64)
-    layer = BatchNorm(len(gamma), momentum=momentum, eps=eps)
-    layer.params["gamma"][...] = gamma
-    layer.params["beta"][...] = np.asarray(beta, dtype=np.float64)
-    return layer
-
-
 class _BatchNormFlawed:
     """Batch normalisation with one flaw, named in ``flaw``; float64 throughout."""
 
@@ -1044,7 +1035,7 @@ def _bn_check(part: str, title: str, mistakes: tuple[Mistake, ...], kind: Any = 
               cases: Callable[[np.random.Generator], list[Case]] = _bn_cases,
               hidden: Callable[[np.random.Generator], list[Case]] = _bn_hidden) -> FunctionCheck:
     return FunctionCheck(
-        id=f"07.batchnorm.{part}", title=f"BatchNorm: {title}", reference=batchnorm_reference,
+        id=f"07.batchnorm.{part}", title=f"BatchNorm: {title}", reference=BatchNorm.from_arrays,
         cases=cases, hidden_cases=hidden, probe=probe("nb07.batchnorm_part", part=part), kind=kind,
         tol=LOOSE, mistakes=mistakes,
     )

@@ -73,6 +73,21 @@ class BatchNorm(Module):
         self.zero_grad()
         self._cache: tuple[FloatArray, FloatArray] | None = None
 
+    @classmethod
+    def from_arrays(cls, gamma: Any, beta: Any, momentum: float = 0.9, eps: float = 1e-5) -> BatchNorm:
+        """A layer whose γ and β start at copies of ``gamma`` and ``beta`` (M,), not at 1 and 0.
+
+        The dtype is float32 if ``gamma`` is float32, else float64.
+        """
+        gamma = as_float_array(gamma, "gamma", ndim=1)
+        beta = as_float_array(beta, "beta", ndim=1)
+        if beta.shape != gamma.shape:
+            raise ValueError(f"beta must have gamma's shape {gamma.shape}, got {beta.shape}")
+        layer = cls(len(gamma), momentum=momentum, eps=eps, dtype=gamma.dtype)
+        layer.params["gamma"][...] = gamma
+        layer.params["beta"][...] = beta
+        return layer
+
     def forward(self, x: Any, training: bool = True) -> FloatArray:  # type: ignore[override]
         """y = γ x̂ + β. x: (N, M); returns (N, M) in x's dtype. Caches x̂ and 1/√(σ² + ε)."""
         x = as_float_array(x, "x", ndim=2)

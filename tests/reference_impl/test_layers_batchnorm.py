@@ -31,10 +31,7 @@ def batches(draw: st.DrawFn) -> np.ndarray:
 
 
 def layer_with(gamma: np.ndarray, beta: np.ndarray, **kwargs: Any) -> BatchNorm:
-    layer = BatchNorm(len(gamma), **kwargs)
-    layer.params["gamma"][...] = gamma
-    layer.params["beta"][...] = beta
-    return layer
+    return BatchNorm.from_arrays(gamma, beta, **kwargs)
 
 
 def bn_train(x: Any, gamma: Any, beta: Any) -> Any:
@@ -168,6 +165,17 @@ def test_forward_keeps_float32_and_leaves_its_input_alone() -> None:
 def test_bad_input_is_refused_naming_the_fix(call: Any, error: type[Exception], message: str) -> None:
     with pytest.raises(error, match=message):
         call()
+
+
+def test_from_arrays_copies_gamma_and_beta_and_keeps_their_float_type() -> None:
+    gamma, beta = np.array([1.0, 2.0], dtype=np.float32), np.array([0.0, -1.0], dtype=np.float32)
+    layer = BatchNorm.from_arrays(gamma, beta, momentum=0.5)
+    assert layer.params["gamma"].dtype == np.float32 and layer.momentum == 0.5
+    gamma[0] = 7.0
+    np.testing.assert_array_equal(layer.params["gamma"], [1.0, 2.0])
+    assert BatchNorm.from_arrays([1, 2], [0, 0]).params["gamma"].dtype == np.float64
+    with pytest.raises(ValueError, match="beta must have gamma's shape"):
+        BatchNorm.from_arrays([1.0, 2.0], [0.0])
 
 
 def test_a_single_example_runs_at_inference() -> None:
