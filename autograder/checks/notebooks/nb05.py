@@ -6,7 +6,8 @@ hands back at every step (the velocity, the running averages, Adam's t), since t
 is half of what a rule returns. The probe rejects a step that changes its arguments in
 place (arrays, or the state dict it was given) or produces NaN, with a hint for each rule.
 The mini-batch probe checks the index batches' structure (a list; every index once,
-shuffled, from the ``rng`` given) and returns their sizes.
+shuffled, from the ``rng`` given) and returns their sizes. A learning-rate schedule is
+called for a range of step counts and its rates returned, one float per step.
 """
 
 from __future__ import annotations
@@ -278,5 +279,23 @@ def minibatch_sizes(answer: Any, case: Case) -> Array:
     return sizes
 
 
+def schedule_curve(answer: Any, case: Case) -> Array:
+    """The rates ``answer(t, **hyper)`` for every step t of the case, one float per step.
+
+    A schedule maps one step count to one number; an array (even of one entry), a string
+    or None is reported with the step it came back for.
+    """
+    steps, hyper = case.args
+    name = getattr(answer, "__name__", "the schedule")
+    rates = []
+    for t in steps:
+        value = answer(t, **hyper)
+        if isinstance(value, (str, bytes)) or value is None or np.ndim(value) != 0:
+            raise TypeError(f"{name}(t={t}, ...) returned {type(value).__name__} of shape "
+                            f"{np.shape(value)}; return one number, the learning rate of step t")
+        rates.append(float(value))
+    return np.array(rates, dtype=np.float64)
+
+
 REGISTRY: dict[str, Any] = {"Bowl": Bowl, "trajectory": trajectory,
-                            "minibatch_sizes": minibatch_sizes}
+                            "minibatch_sizes": minibatch_sizes, "schedule_curve": schedule_curve}
