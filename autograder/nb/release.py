@@ -20,6 +20,7 @@ from autograder.nb.course import (
     ensure_tools_on_path,
     fast_gradebook,
 )
+from autograder.nb.coursedir import Course
 from autograder.specs.export import exercises_text, write_exercises
 
 
@@ -72,6 +73,26 @@ def generate(*, root: Path = ROOT, out_dir: Path | None = None, db_url: str | No
                 written.append(nb_path)
     written += write_exercises([a.number for a in chosen], exercises_dir(root, out_dir))
     return written
+
+
+def register(course: Course, names: list[str], *, db_url: str, out_dir: Path) -> None:
+    """Another nbgrader course's assignments into the gradebook at ``db_url``: nbgrader's
+    generate_assignment with the course's configuration, into ``out_dir`` (thrown away), so
+    the gradebook has each notebook and grade cell as ``nbgrader autograde`` expects them."""
+    ensure_tools_on_path()
+    fast_gradebook()
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+
+    config = course.config()
+    config.CourseDirectory.release_directory = str(out_dir / "release")
+    config.CourseDirectory.db_url = db_url
+    api = NbGraderAPI(CourseDirectory(config=config), config=config)
+    for name in names:
+        result = api.generate_assignment(name, force=True, create=True)
+        if not result.get("success"):
+            raise ReleaseError(f"nbgrader could not register {name} of {course.root}:\n"
+                               f"{result.get('error') or result.get('log')}")
 
 
 def exercises_dir(root: Path, out_dir: Path) -> Path:
