@@ -180,3 +180,20 @@ def test_forbidden_lists_every_reference_impl_module_the_notebook_checks_against
         if module.startswith("reference_impl"):
             assert any(module == f or module.startswith(f + ".") for f in forbidden), \
                 f"{cid} checks against {module}: add it to FORBIDDEN in autograder/specs/nb{assignment.number}.py"
+
+
+def test_workers_that_rebuild_a_stale_view_at_once_all_end_with_it(tmp_path: Path) -> None:
+    """Every worker of ``dlf grade`` builds its views on first use: after an update they all
+    find them stale together, and none may fail on another's half-replaced folder."""
+    assignment = assignments()[0]
+    target = tmp_path / "view"
+    build_view(assignment, out=target)
+    for _ in range(3):
+        manifest = target / "MANIFEST.json"
+        manifest.chmod(0o644)
+        manifest.write_text(json.dumps(json.loads(manifest.read_text()) | {"fingerprint": "stale"}))
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            views = list(pool.map(lambda _: build_view(assignment, out=target), range(6)))
+        assert {v.path for v in views} == {target}
+        assert json.loads((target / "MANIFEST.json").read_text())["fingerprint"] != "stale"
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["view"]  # no staging left behind
