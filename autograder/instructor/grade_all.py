@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,37 +127,41 @@ def grade_workspace(ws: Workspace, *, assignments: list[str] | None = None,
             except (KeyError, TypeError, ValueError):
                 pass
         todo.append((sub, key, changed))
-    with disk_full_is_clear(ws.path):
-        gradebook.register_assignments(ws, sorted({s.assignment.name for s in subs}))
-    keys = {(s.student, s.assignment.name, s.notebook): (s, k, c) for s, k, c in todo}
-    jobs = [Job(sub.source, sub.path, sub.student, limits, sub.assignment.name, sub.notebook,
-                foreign[sub.assignment.name]) for sub, _, _ in todo if sub.handed_in]
-    missing = [(sub, not_handed_in(sub.source, assignment=sub.assignment.name, name=sub.notebook,
-                                   student=sub.student)) for sub, _, _ in todo if not sub.handed_in]
-    with gradebook.GradebookWriter(ws) as books:
-        recorded = books.recorded() if cached else {}
-        for sub, result in cached:
-            if not books.matches(result, recorded):
-                books.record(result, sub)
-                summary.reconciled += 1
-            summary.results.append(result)
-            summary.reused += 1
-        bar = ProgressBar(total=len(todo), label="grading", enabled=show_progress)
-
-        def done(job: Job, result: NotebookResult) -> None:
-            sub, key, changed = keys[(job.student, result.assignment, result.name)]
-            books.record(result, sub, content_changed=changed)
-            with disk_full_is_clear(ws.autograded):
-                _store(ws, sub, key, result)
-            bar.advance()
-
-        try:
-            for sub, result in missing:
-                done(Job(sub.source, sub.path, sub.student), result)
+    # nbgrader's expanded autotests live only as long as this run: they hold the hidden tests
+    with tempfile.TemporaryDirectory(prefix="dlf-tests-") as tests_dir:
+        with disk_full_is_clear(ws.path):
+            expanded = gradebook.register_assignments(ws, sorted({s.assignment.name for s in subs}),
+                                                      tests_dir=Path(tests_dir))
+        keys = {(s.student, s.assignment.name, s.notebook): (s, k, c) for s, k, c in todo}
+        jobs = [Job(expanded.get((sub.assignment.name, sub.notebook), sub.source), sub.path, sub.student,
+                    limits, sub.assignment.name, sub.notebook, foreign[sub.assignment.name])
+                for sub, _, _ in todo if sub.handed_in]
+        missing = [(sub, not_handed_in(sub.source, assignment=sub.assignment.name, name=sub.notebook,
+                                       student=sub.student)) for sub, _, _ in todo if not sub.handed_in]
+        with gradebook.GradebookWriter(ws) as books:
+            recorded = books.recorded() if cached else {}
+            for sub, result in cached:
+                if not books.matches(result, recorded):
+                    books.record(result, sub)
+                    summary.reconciled += 1
                 summary.results.append(result)
-            summary.results.extend(grade_many(jobs, workers=workers, on_done=done))
-        finally:
-            bar.close()
+                summary.reused += 1
+            bar = ProgressBar(total=len(todo), label="grading", enabled=show_progress)
+
+            def done(job: Job, result: NotebookResult) -> None:
+                sub, key, changed = keys[(job.student, result.assignment, result.name)]
+                books.record(result, sub, content_changed=changed)
+                with disk_full_is_clear(ws.autograded):
+                    _store(ws, sub, key, result)
+                bar.advance()
+
+            try:
+                for sub, result in missing:
+                    done(Job(sub.source, sub.path, sub.student), result)
+                    summary.results.append(result)
+                summary.results.extend(grade_many(jobs, workers=workers, on_done=done))
+            finally:
+                bar.close()
     summary.graded = len(todo)
     summary.seconds = time.monotonic() - start
     order = {(s.student, s.assignment.name, s.notebook): i for i, s in enumerate(subs)}

@@ -59,16 +59,21 @@ def disk_full_is_clear(where: Path) -> Iterator[None]:
         raise
 
 
-def register_assignments(ws: Workspace, names: list[str]) -> None:
-    """Create (or update) the assignments, their notebooks and grade cells in the gradebook."""
+def register_assignments(ws: Workspace, names: list[str], *,
+                         tests_dir: Path | None = None) -> dict[tuple[str, str], Path]:
+    """Create (or update) the assignments, their notebooks and grade cells in the gradebook.
+
+    For another course, returns the source notebooks whose tests nbgrader rewrote
+    (autotests), with the tests as the gradebook holds them, written under ``tests_dir``.
+    """
     if not names:
-        return
+        return {}
     ws.gradebook.parent.mkdir(parents=True, exist_ok=True)
     with disk_full_is_clear(ws.gradebook), tempfile.TemporaryDirectory(prefix="dlf-register-") as tmp:
         if ws.course is not None:
-            release.register(ws.course, names, db_url=ws.db_url, out_dir=Path(tmp))
-        else:
-            release.generate(root=ws.root, out_dir=Path(tmp), db_url=ws.db_url, names=names)
+            return release.register(ws.course, names, db_url=ws.db_url, out_dir=tests_dir or Path(tmp))
+        release.generate(root=ws.root, out_dir=Path(tmp), db_url=ws.db_url, names=names)
+        return {}
 
 
 def parse_timestamp(text: str | None) -> datetime | None:

@@ -4,12 +4,14 @@ One course, built from the test notebooks nbgrader ships inside its package
 (``nbgrader/tests/apps/files``) and one partial-credit notebook written here (nbgrader
 ships none), is graded twice: by stock nbgrader (generate_assignment, autograde) and by
 ``dlf import`` + ``dlf grade --course``. Every graded cell of every hand-in must get the
-same score in both gradebooks. Its one assignment has four notebooks:
+same score in both gradebooks. Its one assignment has five notebooks:
 
 - ``p1``: nbgrader's ``submitted-unchanged.ipynb``, handed in as nbgrader's own tests hand
   it in (unchanged, changed, a cheat attempt, a changed grade cell, a changed locked cell);
 - ``open_relative_file``: reads ``data.txt``, a file of the assignment's source folder;
 - ``validating-environment-variable``: fails when ``NBGRADER_EXECUTION`` is set;
+- ``autotest``: nbgrader's ``autotest-hidden.ipynb``, whose hidden ``### AUTOTEST`` lines
+  generate_assignment turns into asserts (with the course's ``autotests.yml``);
 - ``partial``: plain test cells that display a number (partial credit), print one, write
   to stderr, display other values, raise, and a hidden one.
 
@@ -51,6 +53,8 @@ PARTIAL_TESTS = [
 ]
 PARTIAL_HANDINS = {"changed": "x = 0.75", "low": "x = 0.25"}
 OTHERS = {"changed": ["open_relative_file", "validating-environment-variable"], "half": ["open_relative_file"]}
+AUTOTEST = {"changed": "autotest-hidden-changed-right.ipynb", "low": "autotest-hidden-changed-wrong.ipynb",
+            "unchanged": "autotest-hidden-unchanged.ipynb"}
 
 
 def _cell(kind: str, source: str, **meta: object) -> nbformat.NotebookNode:
@@ -93,6 +97,8 @@ def build_course(root: Path) -> Path:
     for name in ("open_relative_file", "validating-environment-variable"):
         shutil.copy(SHIPPED / f"{name}.ipynb", source / f"{name}.ipynb")
     shutil.copy(SHIPPED / "data.txt", source / "data.txt")
+    shutil.copy(SHIPPED / "autotest-hidden.ipynb", source / "autotest.ipynb")
+    shutil.copy(SHIPPED / "autotests.yml", root / "autotests.yml")
     nbformat.write(partial_source(), str(source / "partial.ipynb"))
     incoming = root / "incoming"
     for student, shipped in P1.items():
@@ -102,6 +108,9 @@ def build_course(root: Path) -> Path:
         (incoming / student / ASSIGNMENT).mkdir(parents=True, exist_ok=True)
         for name in names:
             shutil.copy(SHIPPED / f"{name}.ipynb", incoming / student / ASSIGNMENT / f"{name}.ipynb")
+    for student, shipped in AUTOTEST.items():
+        (incoming / student / ASSIGNMENT).mkdir(parents=True, exist_ok=True)
+        shutil.copy(SHIPPED / shipped, incoming / student / ASSIGNMENT / "autotest.ipynb")
     for student, answer in PARTIAL_HANDINS.items():
         (incoming / student / ASSIGNMENT).mkdir(parents=True, exist_ok=True)
         nbformat.write(partial_handin(answer), str(incoming / student / ASSIGNMENT / "partial.ipynb"))
@@ -139,7 +148,7 @@ def courses(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 def test_every_graded_cell_scores_what_stock_nbgrader_gives_it(courses: dict[str, Path]) -> None:
     stock, ours = scores(courses["stock"]), scores(courses["dlf"])
-    assert len(stock) == 7 * (4 + 1 + 1 + len(PARTIAL_TESTS))  # every student, every notebook
+    assert len(stock) == 7 * (4 + 1 + 1 + 1 + len(PARTIAL_TESTS))  # every student, every notebook
     assert ours.keys() == stock.keys()
     differ = {k: (stock[k], ours[k]) for k in stock if stock[k] != ours[k]}
     assert not differ, f"(nbgrader, dlf) differ on {len(differ)} of {len(stock)} cells: {differ}"
@@ -154,7 +163,7 @@ def test_partial_credit_is_the_displayed_number(courses: dict[str, Path]) -> Non
 
 def test_each_notebook_is_graded_under_its_own_name(courses: dict[str, Path]) -> None:
     folder = courses["dlf"] / "autograded" / "changed" / ASSIGNMENT
-    for name in ("p1", "open_relative_file", "validating-environment-variable", "partial"):
+    for name in ("p1", "open_relative_file", "validating-environment-variable", "autotest", "partial"):
         assert (folder / f"{name}.ipynb").is_file() and (folder / f"{name}.result.json").is_file()
     missing = (courses["dlf"] / "autograded" / "half" / ASSIGNMENT / "partial.result.json").read_text()
     assert "partial.ipynb was not handed in" in missing
