@@ -62,6 +62,10 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     if summary.reconciled:
         print(f"recorded {summary.reconciled} earlier results the gradebook was missing")
     print(f"gradebook: {ws.gradebook}")
+    if ws.course is not None and ws.course.feedback_copies_results():
+        print(f"note: add '*result.json' to c.CourseDirectory.ignore in {ws.course.folder / 'nbgrader_config.py'}: "
+              "nbgrader generate_feedback would otherwise copy dlf's results, which hold every test's "
+              "full messages, into feedback/ (dlf feedback never does)")
     for line in summary.refused:
         print(f"not graded: {line}", file=sys.stderr)
     return 1 if summary.refused else 0

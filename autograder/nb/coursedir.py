@@ -12,6 +12,7 @@ graded and recorded under its own name, as nbgrader does. The other files of tha
 
 from __future__ import annotations
 
+import fnmatch
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,6 +90,12 @@ class Course:
         config = load_config(self.folder)
         config.CourseDirectory.root = str(self.root)
         return config
+
+    def feedback_copies_results(self) -> bool:
+        """True when nbgrader's generate_feedback would copy dlf's ``*.result.json`` (which hold
+        the grader's full messages) into feedback/: the course's ``ignore`` does not cover them."""
+        return not any(fnmatch.fnmatch(name, pattern) for pattern in self.ignore
+                       for name in ("p1.result.json", "result.json"))
 
     def assignments(self) -> list[Assignment]:
         """Every folder of the source directory with a notebook, by name."""

@@ -142,8 +142,9 @@ def courses(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     run_nbgrader("generate_assignment", ASSIGNMENT, "--force", cwd=stock)
     run_nbgrader("autograde", ASSIGNMENT, "--force", cwd=stock)
     dlf("import", str(ours / "incoming"), "--course", str(ours))
-    dlf("grade", "--course", str(ours), "--workers", "2")
-    return {"stock": stock, "dlf": ours}
+    out, _ = dlf("grade", "--course", str(ours), "--workers", "2")
+    (base / "dlf-grade.txt").write_text(out)
+    return {"stock": stock, "dlf": ours, "grade_output": base / "dlf-grade.txt"}
 
 
 def test_every_graded_cell_scores_what_stock_nbgrader_gives_it(courses: dict[str, Path]) -> None:
@@ -197,6 +198,10 @@ def test_feedback_export_and_report_read_every_notebook(courses: dict[str, Path]
     assert "partial: fraction" in (ours / "report" / "index.html").read_text()
 
 
+def test_grade_warns_when_nbgraders_feedback_would_copy_the_results(courses: dict[str, Path]) -> None:
+    assert "note: add '*result.json' to c.CourseDirectory.ignore" in courses["grade_output"].read_text()
+
+
 def test_a_value_above_the_cells_points_scores_its_points(tmp_path: Path) -> None:
     """nbgrader stops grading the notebook on it (ValueError); dlf gives the cell its points."""
     nb = partial_source()
@@ -213,3 +218,17 @@ def test_a_value_above_the_cells_points_scores_its_points(tmp_path: Path) -> Non
 def test_a_course_folder_without_its_config_is_one_clear_error(tmp_path: Path) -> None:
     _, err = dlf("grade", "--course", str(tmp_path), code=1)
     assert err.startswith("error: no nbgrader_config.py in") and err.count("\n") == 1
+
+
+def test_an_lms_zip_is_imported_notebook_by_notebook(courses: dict[str, Path], tmp_path: Path) -> None:
+    import zipfile
+
+    export = tmp_path / "canvas.zip"
+    with zipfile.ZipFile(export, "w") as zf:
+        for original in ("p1.ipynb", "partial-1.ipynb", "scratch.ipynb"):
+            zf.write(SHIPPED / "submitted-changed.ipynb", f"leezoe_4711_90{len(original)}_{original}")
+    out, _ = dlf("import", str(export), "--course", str(courses["dlf"]), "--workspace",
+                 str(tmp_path / "ws"), "--assignment", ASSIGNMENT)
+    folder = tmp_path / "ws" / "submitted" / "4711" / ASSIGNMENT
+    assert sorted(p.name for p in folder.glob("*.ipynb")) == ["p1.ipynb", "partial.ipynb"]
+    assert "scratch.ipynb (not one of ps1's notebooks" in out
