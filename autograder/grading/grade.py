@@ -154,7 +154,7 @@ def grade_notebook(source: Path, submission: Path, *, student: str = "student",
     view = keys.bare_view_dir() if foreign else keys.view_dir(assignment)
     run = execute(to_run, view=view, limits=limits, files=handed_in,
                   hidden_blob=b"" if foreign else keys.hidden_inputs_blob(src),
-                  keep={i: len(c) for i, c in calls.items()}, preload=_preload(src),
+                  keep={i: len(c) for i, c in calls.items()}, preload=_preload(src, foreign),
                   skip=tuple(skip))
     if run.fatal:
         problems.append(run.fatal)
@@ -201,8 +201,12 @@ def _read_cached(path: str, mtime_ns: int, size: int) -> NotebookNode:
     return nbformat.read(path, as_version=4)
 
 
-def _preload(src: NotebookNode) -> tuple[str, ...]:
-    """What the instructor's setup cells import: the zygote imports it once for every sandbox."""
+def _preload(src: NotebookNode, foreign: Foreign | None = None) -> tuple[str, ...]:
+    """What the instructor's setup cells import: the zygote imports it once for every sandbox.
+
+    Never a module another course ships beside its notebooks: the copy in the working
+    folder must be the one imported, as in Jupyter, not one of the same name installed."""
+    shipped = {Path(name).parts[0].removesuffix(".py") for name, _ in foreign.files} if foreign else set()
     names: list[str] = []
     for cell in src.cells:
         if cell.cell_type != "code" or is_answer(cell) or is_test(cell):
@@ -216,7 +220,7 @@ def _preload(src: NotebookNode) -> tuple[str, ...]:
                 names.extend(a.name for a in node.names)
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 names.append(node.module)
-    return tuple(dict.fromkeys(names))
+    return tuple(n for n in dict.fromkeys(names) if n.split(".")[0] not in shipped)
 
 
 def _graded_cells(src: NotebookNode) -> list[NotebookNode]:

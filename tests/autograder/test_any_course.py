@@ -13,7 +13,8 @@ same score in both gradebooks. Its one assignment has five notebooks:
 - ``autotest``: nbgrader's ``autotest-hidden.ipynb``, whose hidden ``### AUTOTEST`` lines
   generate_assignment turns into asserts (with the course's ``autotests.yml``);
 - ``partial``: plain test cells that display a number (partial credit), print one, write
-  to stderr, display other values, raise, and a hidden one.
+  to stderr, display other values, raise, a hidden one, and one that imports a helper
+  module shipped beside the notebooks.
 
 A notebook a student did not hand in scores 0, as nbgrader gives it.
 """
@@ -50,6 +51,7 @@ PARTIAL_TESTS = [
     ("negative", 1, "x - 1"),  # nbgrader gives a negative number full points
     ("hidden", 2, f"### BEGIN HIDDEN TESTS\n2 * x  # {HIDDEN_MARKER}\n### END HIDDEN TESTS"),
     ("raises", 1, "assert x > 0.5, 'x is too small'"),
+    ("helper", 1, "from helpers import half\nhalf(x)"),  # a module the assignment ships beside it
 ]
 PARTIAL_HANDINS = {"changed": "x = 0.75", "low": "x = 0.25"}
 OTHERS = {"changed": ["open_relative_file", "validating-environment-variable"], "half": ["open_relative_file"]}
@@ -97,6 +99,7 @@ def build_course(root: Path) -> Path:
     for name in ("open_relative_file", "validating-environment-variable"):
         shutil.copy(SHIPPED / f"{name}.ipynb", source / f"{name}.ipynb")
     shutil.copy(SHIPPED / "data.txt", source / "data.txt")
+    (source / "helpers.py").write_text("def half(value):\n    return value / 2\n")
     shutil.copy(SHIPPED / "autotest-hidden.ipynb", source / "autotest.ipynb")
     shutil.copy(SHIPPED / "autotests.yml", root / "autotests.yml")
     nbformat.write(partial_source(), str(source / "partial.ipynb"))
@@ -159,7 +162,7 @@ def test_partial_credit_is_the_displayed_number(courses: dict[str, Path]) -> Non
     got = {gid: s for (student, nb, gid), s in scores(courses["dlf"]).items()
            if (student, nb) == ("low", "partial")}
     assert got == {"fraction": 0.25, "printed": 1.0, "to_stderr": 0.0, "numpy_scalar": 1.0, "text": 1.0,
-                   "negative": 1.0, "hidden": 0.5, "raises": 0.0}
+                   "negative": 1.0, "hidden": 0.5, "raises": 0.0, "helper": 0.125}
 
 
 def test_each_notebook_is_graded_under_its_own_name(courses: dict[str, Path]) -> None:
@@ -175,7 +178,8 @@ def test_the_assignments_own_files_are_in_the_sandbox_and_its_notebooks_are_not(
     executed = nbformat.read(str(courses["dlf"] / "autograded" / "low" / ASSIGNMENT / "partial.ipynb"), 4)
     listing = next(o.text for c in executed.cells for o in c.get("outputs", [])
                    if o.get("name") == "stdout" and "LISTING" in o.text)
-    assert "'data.txt'" in listing and ".ipynb" not in listing  # no source notebook, no solution
+    assert "'data.txt'" in listing and "'helpers.py'" in listing
+    assert ".ipynb" not in listing  # no source notebook, no solution
 
 
 def test_feedback_export_and_report_read_every_notebook(courses: dict[str, Path]) -> None:
@@ -194,7 +198,7 @@ def test_feedback_export_and_report_read_every_notebook(courses: dict[str, Path]
         stock_totals = {s.student.id: s.score for s in gb.find_assignment(ASSIGNMENT).submissions}
     rows = [line.split(",") for line in (ours / "exports" / "grades.csv").read_text().splitlines()[1:]]
     ours_totals = {row[1]: float(row[header.index("raw_score")]) for row in rows}
-    assert ours_totals == pytest.approx(stock_totals)
+    assert ours_totals == pytest.approx(stock_totals, abs=0.005)  # grades.csv is to the cent
     assert "partial: fraction" in (ours / "report" / "index.html").read_text()
 
 
@@ -232,3 +236,18 @@ def test_an_lms_zip_is_imported_notebook_by_notebook(courses: dict[str, Path], t
     folder = tmp_path / "ws" / "submitted" / "4711" / ASSIGNMENT
     assert sorted(p.name for p in folder.glob("*.ipynb")) == ["p1.ipynb", "partial.ipynb"]
     assert "scratch.ipynb (not one of ps1's notebooks" in out
+
+
+def test_a_module_the_course_ships_wins_over_an_installed_one_of_the_same_name(tmp_path: Path) -> None:
+    """As in Jupyter, whose working folder comes first: the sandbox's helper imports nothing
+    of that name ahead of the notebook (PyYAML is installed, with nbgrader)."""
+    source = nbformat.v4.new_notebook(cells=[
+        _cell("code", "import yaml", locked=True, grade_id="setup"),
+        _cell("code", "yaml.SHIPPED", grade=True, locked=True, points=1, grade_id="shipped")])
+    (tmp_path / "ps").mkdir()
+    nbformat.write(source, str(tmp_path / "ps" / "nb.ipynb"))
+    nbformat.write(source, str(tmp_path / "nb.ipynb"))
+    (tmp_path / "ps" / "yaml.py").write_text("SHIPPED = 0.5\n")
+    result = grade_notebook(tmp_path / "ps" / "nb.ipynb", tmp_path / "nb.ipynb",
+                            foreign=Foreign(files=(("yaml.py", str(tmp_path / "ps" / "yaml.py")),)))
+    assert result.item("shipped").points == 0.5
