@@ -110,7 +110,7 @@ def grade_workspace(ws: Workspace, *, assignments: list[str] | None = None,
     if not subs and not scan.refused:
         raise WorkspaceError(f"no submission to grade in {ws.submitted}"
                              + (f" for {', '.join(assignments)}" if assignments else "")
-                             + f": import some first (dlf import SOURCE --workspace {ws.path})")
+                             + f": import some first (dlf import SOURCE {ws.option})")
     summary = GradeSummary(refused=scan.refused)
     todo: list[tuple[Submission, str, bool]] = []
     cached: list[tuple[Submission, NotebookResult]] = []

@@ -146,6 +146,12 @@ class Workspace:
             raise ValueError(f"unknown assignment {name!r}; the course has: {', '.join(known)}")
         return known[name]
 
+    @property
+    def option(self) -> str:
+        """The options that name this workspace on dlf's command line."""
+        where = f"--workspace {self.path}" if not self.in_course else ""
+        return " ".join(p for p in (f"--course {self.course.folder}" if self.course else "", where) if p)
+
     def foreign(self, assignment: Assignment) -> Foreign | None:
         """How another course's notebooks are graded (its own files, its stderr pattern);
         None for this course's."""
@@ -158,15 +164,14 @@ class Workspace:
         if self.in_course:
             if not self.submitted.is_dir() and not self.gradebook.is_file():
                 raise WorkspaceError(f"the course at {self.path} has no {self.submitted.name}/ folder and no "
-                                     f"gradebook: import submissions first (dlf import SOURCE --course "
-                                     f"{self.path})")
+                                     f"gradebook: import submissions first (dlf import SOURCE {self.option})")
             return
         if not self.path.is_dir():
             raise WorkspaceError(f"no workspace at {self.path}: import submissions first "
-                                 f"(dlf import SOURCE --workspace {self.path}) or pass --workspace")
+                                 f"(dlf import SOURCE {self.option}) or pass --workspace")
         if not self.submitted.is_dir() and not self.gradebook.is_file():
             raise WorkspaceError(f"{self.path} holds no submitted/ folder and no gradebook.db: import "
-                                 f"submissions first (dlf import SOURCE --workspace {self.path})")
+                                 f"submissions first (dlf import SOURCE {self.option})")
 
     def check_assignments(self, names: list[str] | None) -> None:
         known = [a.name for a in self.assignments()]

@@ -81,3 +81,12 @@ def test_defaults_are_nbgraders(tmp_path: Path) -> None:
     course = Course.load(tmp_path)
     assert course.source == tmp_path / "source" and course.submitted == tmp_path / "submitted"
     assert course.gradebook == tmp_path / "gradebook.db" and course.ignore_stderr is None
+
+
+def test_grading_a_course_with_nothing_handed_in_says_how_to_import(tmp_path: Path) -> None:
+    from tests.autograder.classes import dlf
+
+    (tmp_path / "nbgrader_config.py").write_text("c = get_config()\n")
+    _, err = dlf("grade", "--course", str(tmp_path), code=1)
+    assert err == (f"error: the course at {tmp_path} has no submitted/ folder and no gradebook: import "
+                   f"submissions first (dlf import SOURCE --course {tmp_path})\n")
