@@ -37,6 +37,12 @@ def view_dir(assignment_name: str) -> Path:
     return bare_view().path
 
 
+@functools.cache
+def bare_view_dir() -> Path:
+    """The bare check library: the only course code in the sandbox of another course's notebook."""
+    return bare_view().path
+
+
 def hidden_inputs_blob(source: NotebookNode) -> bytes:
     """The inputs of the hidden cases the source notebook's test cells check."""
     ids = tuple(sorted({call.check_id for cell in source.cells if is_test(cell)

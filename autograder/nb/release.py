@@ -6,6 +6,7 @@ visible check data, written from the grader's specifications.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 from pathlib import Path
@@ -19,7 +20,10 @@ from autograder.nb.course import (
     assignments,
     ensure_tools_on_path,
     fast_gradebook,
+    is_test,
+    nbgrader_meta,
 )
+from autograder.nb.coursedir import Course
 from autograder.specs.export import exercises_text, write_exercises
 
 
@@ -72,6 +76,57 @@ def generate(*, root: Path = ROOT, out_dir: Path | None = None, db_url: str | No
                 written.append(nb_path)
     written += write_exercises([a.number for a in chosen], exercises_dir(root, out_dir))
     return written
+
+
+def register(course: Course, names: list[str], *, db_url: str, out_dir: Path) -> dict[tuple[str, str], Path]:
+    """Another nbgrader course's assignments into the gradebook at ``db_url``: nbgrader's
+    generate_assignment with the course's configuration, run from the course's folder as
+    nbgrader is (it looks for ``autotests.yml`` there), into ``out_dir``.
+
+    Returns, for each notebook whose test cells generate_assignment rewrote (``### AUTOTEST``
+    lines become asserts), its source notebook with the test cells as the gradebook now
+    holds them, written under ``out_dir``: what ``nbgrader autograde`` runs.
+    """
+    ensure_tools_on_path()
+    fast_gradebook()
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+
+    config = course.config()
+    config.CourseDirectory.release_directory = str(out_dir / "release")
+    config.CourseDirectory.db_url = db_url
+    api = NbGraderAPI(CourseDirectory(config=config), config=config)
+    with contextlib.chdir(course.root):
+        for name in names:
+            result = api.generate_assignment(name, force=True, create=True)
+            if not result.get("success"):
+                raise ReleaseError(f"nbgrader could not register {name} of {course.root}:\n"
+                                   f"{result.get('error') or result.get('log')}")
+    return _tests_as_recorded(course, names, db_url, out_dir / "sources")
+
+
+def _tests_as_recorded(course: Course, names: list[str], db_url: str,
+                       out_dir: Path) -> dict[tuple[str, str], Path]:
+    from nbgrader.api import Gradebook
+
+    out: dict[tuple[str, str], Path] = {}
+    with Gradebook(db_url) as gb:
+        for assignment in course.assignments():
+            if assignment.name not in names:
+                continue
+            for notebook in assignment.names:
+                recorded = {c.name: c.source for c in gb.find_notebook(notebook, assignment.name).source_cells}
+                nb = nbformat.read(str(assignment.source_of(notebook)), as_version=4)
+                rewritten = [cell for cell in nb.cells if is_test(cell)
+                             and recorded.get(nbgrader_meta(cell).get("grade_id"), cell.source) != cell.source]
+                for cell in rewritten:
+                    cell.source = recorded[nbgrader_meta(cell)["grade_id"]]
+                if rewritten:
+                    path = out_dir / assignment.name / f"{notebook}.ipynb"
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    nbformat.write(nb, str(path))
+                    out[(assignment.name, notebook)] = path
+    return out
 
 
 def exercises_dir(root: Path, out_dir: Path) -> Path:

@@ -274,7 +274,8 @@ def _launch(owner: Zygote, code: list[tuple[int, str]], limits: Limits,
                       max_file_bytes=limits.max_file_bytes,
                       cpu_seconds=limits.cpu_seconds or limits.notebook_timeout + 1.0,
                       skip=list(skip), file_names=[n for n, _ in files.files] if files else [],
-                      max_files_bytes=limits.max_files_bytes)
+                      max_files_bytes=limits.max_files_bytes,
+                      n_course_files=files.n_course if files else 0)
     request = {"plan": plan.__dict__, "cells": code, "cell_timeout": limits.cell_timeout,
                "tail_bytes": limits.output_tail_bytes}
     fds = [fd for _, fd in files.files] if files else []
@@ -342,8 +343,11 @@ def _collect(run: Execution, stream: EventStream, killed_for: str | None) -> Non
         cell = run.notebook.cells[index]
         executed += 1
         cell.execution_count = executed
-        outputs = [nbformat.v4.new_output("stream", name="stdout", text=cell_run.output)] \
-            if cell_run.output else []
+        outputs = [nbformat.v4.new_output("stream", name=name, text=text)
+                   for name, text in (("stdout", cell_run.output), ("stderr", cell_run.stderr)) if text]
+        if cell_run.value is not None:
+            outputs.append(nbformat.v4.new_output("execute_result", data={"text/plain": cell_run.value},
+                                                  execution_count=executed))
         if cell_run.error:
             run.errors[index] = cell_run.error
             ename, _, evalue = cell_run.error.partition(": ")

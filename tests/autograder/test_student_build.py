@@ -180,3 +180,26 @@ def test_forbidden_lists_every_reference_impl_module_the_notebook_checks_against
         if module.startswith("reference_impl"):
             assert any(module == f or module.startswith(f + ".") for f in forbidden), \
                 f"{cid} checks against {module}: add it to FORBIDDEN in autograder/specs/nb{assignment.number}.py"
+
+
+def _build_first_view(target: Path) -> Path:
+    return build_view(assignments()[0], out=target).path
+
+
+def test_workers_that_rebuild_a_stale_view_at_once_all_end_with_it(tmp_path: Path) -> None:
+    """Every worker of ``dlf grade`` builds its views on first use: after an update they all
+    find them stale together, and none may fail on another's half-replaced folder."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    target = tmp_path / "view"
+    _build_first_view(target)
+    with ProcessPoolExecutor(max_workers=4, mp_context=multiprocessing.get_context("spawn")) as pool:
+        list(pool.map(_build_first_view, [tmp_path / "warm"] * 4))  # the workers have started
+        for _ in range(4):
+            manifest = target / "MANIFEST.json"
+            manifest.chmod(0o644)
+            manifest.write_text(json.dumps(json.loads(manifest.read_text()) | {"fingerprint": "stale"}))
+            assert set(pool.map(_build_first_view, [target] * 8)) == {target}
+            assert json.loads((target / "MANIFEST.json").read_text())["fingerprint"] != "stale"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["view", "warm"]  # no staging left behind
