@@ -71,7 +71,7 @@ def student_verdict(data: CheckData, observations: Sequence[Observation]) -> Ver
                               mistakes=data.mistakes)
     return judge_cases(check_id=data.id, title=data.title, tol=data.tol, cases=data.cases,
                        observations=observations, expected=data.expected,
-                       mistakes=data.mistakes, hidden=False)
+                       mistakes=data.mistakes, hidden=False, shape_hint=data.shape_hint)
 
 
 def roundtrip(observations: Sequence[Observation]) -> list[Observation]:

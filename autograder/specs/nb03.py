@@ -138,6 +138,10 @@ VAR_WX_ZERO_MEANS = ValueCheck(
          "the formula multiplies variances: square each standard deviation first"),
         (0.05**2 + 2.0**2, "the variances added", "the variance of a product multiplies them"),
         (0.05**2, "Var(X) left out", "both variances appear in the product"),
+        (0.05**2 * 2.0, "the standard deviation of X used as its variance",
+         "2 is X's standard deviation: its variance is 2² = 4"),
+        (0.05 * 2.0**2, "the standard deviation of W used as its variance",
+         "0.05 is W's standard deviation: its variance is 0.05²"),
     ),
 )
 
@@ -607,6 +611,8 @@ def _distinct_cases(rng: np.random.Generator) -> list[Case]:
         Case((np.arange(12.0).reshape(3, 4),), "4 different columns"),
         Case((np.column_stack([a, a + 1e-13, b]),),
              "2 columns that differ by 1e-13 (rounding) count as one"),
+        Case((np.column_stack([a, b, b, a]),),
+             "a b b a: the third column copies the second, not the first"),
     ]
 
 
@@ -643,6 +649,11 @@ def _distinct_adjacent(H: Any, atol: float = 1e-10) -> int:
     return 1 + int(np.sum(steps))
 
 
+def _distinct_first(H: Any, atol: float = 1e-10) -> int:
+    H = np.asarray(H, dtype=np.float64)
+    return 1 + int(np.sum(np.max(np.abs(H - H[:, :1]), axis=0)[1:] > atol))
+
+
 def _distinct_values(H: Any, atol: float = 1e-10) -> int:
     return int(np.unique(np.asarray(H)).size)
 
@@ -661,6 +672,9 @@ N_DISTINCT_UNITS = FunctionCheck(
                 _distinct_rows),
         Mistake("only neighbouring columns compared", "a column equal to any earlier column "
                 "(not just the previous one) is a copy", _distinct_adjacent),
+        Mistake("each column compared only with the first column", "a column equal to any "
+                "earlier column is a copy, not only one equal to the first: keep every distinct "
+                "column seen so far and compare with each", _distinct_first),
         Mistake("distinct values counted", "compare whole columns, not single entries",
                 _distinct_values),
         Mistake("every column counted", "a column equal to an earlier one is a copy of the "
