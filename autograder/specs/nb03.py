@@ -138,10 +138,6 @@ VAR_WX_ZERO_MEANS = ValueCheck(
          "the formula multiplies variances: square each standard deviation first"),
         (0.05**2 + 2.0**2, "the variances added", "the variance of a product multiplies them"),
         (0.05**2, "Var(X) left out", "both variances appear in the product"),
-        (0.05**2 * 2.0, "the standard deviation of X used as its variance",
-         "2 is X's standard deviation: its variance is 2² = 4"),
-        (0.05 * 2.0**2, "the standard deviation of W used as its variance",
-         "0.05 is W's standard deviation: its variance is 0.05²"),
     ),
 )
 
