@@ -596,6 +596,8 @@ def _ipe_cases(rng: np.random.Generator) -> list[Case]:
         Case((1000, 1000), "full batch: B = N"),
         Case((1000, 300), "1000 examples in batches of 300: three full batches and one of 100"),
         Case((1000, 64, True), "drop_last=True: the short batch is dropped"),
+        Case((10**17 + 1, 10), "N = 10¹⁷ + 1: a float division rounds the remainder away; "
+             "integer arithmetic (//) does not"),
     ]
 
 
@@ -635,6 +637,9 @@ ITERATIONS_PER_EPOCH = FunctionCheck(
                 lambda n, b, d=False: n // b + (0 if d else 1)),
         Mistake("rounded to the nearest integer", "round up (⌈N / B⌉), not to the nearest",
                 lambda n, b, d=False: n // b if d else round(n / b)),
+        Mistake("float division", "N / B is a float, which holds only about 16 significant "
+                "digits: use integer arithmetic, -(-N // B) for ⌈N / B⌉ and N // B for ⌊N / B⌋",
+                lambda n, b, d=False: int(n / b) if d else math.ceil(n / b)),
     ),
 )
 

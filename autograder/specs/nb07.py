@@ -619,7 +619,10 @@ DROPOUT_BACKWARD = FunctionCheck(
     reference=dropout_backward_reference,
     cases=_dropout_backward_cases,
     hidden_cases=_dropout_backward_hidden,
+    probe=probe("common.same_twice", hint="backward uses the mask it is given, the one forward "
+                "drew (dx = dout * mask), never a new random one"),
     tol=LOOSE,
+    shape_hint="dx has the shape of dout and of x: one gradient for every entry",
     mistakes=(
         Mistake("the mask ignored", "a dropped unit did not affect the output, so its gradient "
                 "is 0: multiply dout by the mask", _bw_ignore_mask),

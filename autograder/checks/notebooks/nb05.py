@@ -20,6 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from autograder.checks.cases import Case
+from autograder.checks.notebooks.common import own_generator_only
 
 Array = NDArray[Any]
 
@@ -216,7 +217,8 @@ def trajectory(answer: Any, case: Case, rule: str) -> Array | tuple[Array, Array
 
 
 def _batches_of(answer: Any, n: int, b: int, seed: int) -> list[Array]:
-    out = answer(n, b, np.random.default_rng(seed))
+    with own_generator_only():
+        out = answer(n, b, np.random.default_rng(seed))
     if isinstance(out, np.ndarray) and out.ndim == 2:
         raise TypeError("minibatches returned one 2-D array; return a list of 1-D index arrays "
                         "(the last one may be shorter)")

@@ -25,6 +25,7 @@ from numpy.typing import NDArray
 
 from autograder.checks.cases import Case
 from autograder.checks.findings import Finding
+from autograder.checks.notebooks.common import own_generator_only
 
 Array = NDArray[Any]
 
@@ -86,8 +87,18 @@ def stopper_part(cls: Any, case: Case, part: str) -> Any:
                                  "(counted from 0) whose loss was the best")
         return _flat(stopper.best_weights), epoch, getattr(stopper, "best_loss", None)
     arrays = list(live)
+    before = _flat(arrays)
     stopper.restore(live)
-    return _flat(arrays)
+    after = _flat(arrays)
+    kept = getattr(stopper, "best_weights", None)
+    if np.array_equal(after, before) and isinstance(kept, (list, tuple)) and kept:
+        saved = _flat(kept)
+        if saved.shape == before.shape and not np.array_equal(saved, before):
+            raise ValueError("restore left the live arrays as they were although best_weights "
+                             "holds other values: write the saved values into the arrays "
+                             "themselves (w[...] = saved); rebinding a name or a list item "
+                             "changes nothing the network sees")
+    return after
 
 
 def pick(fn: Any, case: Case, index: int) -> Any:
@@ -100,7 +111,8 @@ def pick(fn: Any, case: Case, index: int) -> Any:
 
 def dropout_inference(fn: Any, case: Case) -> Any:
     x, p, seed = case.args
-    result = fn(x, p, np.random.default_rng(seed), training=False)
+    with own_generator_only():
+        result = fn(x, p, np.random.default_rng(seed), training=False)
     if not isinstance(result, (tuple, list)) or len(result) != 2:
         raise TypeError(f"return a pair (out, mask), got {type(result).__name__}")
     return tuple(result)
@@ -111,11 +123,12 @@ def dropout_training(fn: Any, case: Case) -> tuple[Any, ...]:
     a call with a fresh generator of the same seed that relies on the default training."""
     x, p, seed = case.args
     rng = np.random.default_rng(seed)
-    first = fn(x, p, rng, training=True)
-    if not isinstance(first, (tuple, list)) or len(first) != 2:
-        raise TypeError(f"return a pair (out, mask), got {type(first).__name__}")
-    second = fn(x, p, rng, training=True)
-    again = fn(x, p, np.random.default_rng(seed))  # training=True is the default
+    with own_generator_only():
+        first = fn(x, p, rng, training=True)
+        if not isinstance(first, (tuple, list)) or len(first) != 2:
+            raise TypeError(f"return a pair (out, mask), got {type(first).__name__}")
+        second = fn(x, p, rng, training=True)
+        again = fn(x, p, np.random.default_rng(seed))  # training=True is the default
     return first[0], first[1], second[0], again[0]
 
 
@@ -471,6 +484,8 @@ def refusal(fn: Any, case: Case) -> tuple[int, str, int, int]:
     with tempfile.TemporaryDirectory() as folder:
         try:
             fn(model, _write(contents, folder))
+        except NotImplementedError:
+            raise  # not written yet: the check says so, as for every other exercise
         except Exception as exc:
             raised, kind = 1, type(exc).__name__
             named = int(any(name in str(exc) for name in culprits))
