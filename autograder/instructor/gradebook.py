@@ -72,7 +72,8 @@ def register_assignments(ws: Workspace, names: list[str], *,
     with disk_full_is_clear(ws.gradebook), tempfile.TemporaryDirectory(prefix="dlf-register-") as tmp:
         if ws.course is not None:
             return release.register(ws.course, names, db_url=ws.db_url, out_dir=tests_dir or Path(tmp))
-        release.generate(root=ws.root, out_dir=Path(tmp), db_url=ws.db_url, names=names)
+        release.generate(root=ws.root, out_dir=Path(tmp), db_url=ws.db_url, names=names,
+                         exercises=False)
         return {}
 
 

@@ -37,11 +37,12 @@ class ReleaseError(RuntimeError):
 
 
 def generate(*, root: Path = ROOT, out_dir: Path | None = None, db_url: str | None = None,
-             names: list[str] | None = None) -> list[Path]:
+             names: list[str] | None = None, exercises: bool = True) -> list[Path]:
     """Write the release of each assignment (all by default) into ``out_dir`` (``notebooks/``).
 
     ``db_url`` defaults to a throw-away gradebook, so building a release never touches
-    the instructor's; ``dlf grade`` registers assignments in the real one.
+    the instructor's; ``dlf grade`` registers assignments in the real one (and asks for
+    no visible check data: ``exercises=False``).
     """
     ensure_tools_on_path()
     fast_gradebook()
@@ -74,7 +75,8 @@ def generate(*, root: Path = ROOT, out_dir: Path | None = None, db_url: str | No
             for nb_path in target.glob("*.ipynb"):
                 _normalise(nb_path)
                 written.append(nb_path)
-    written += write_exercises([a.number for a in chosen], exercises_dir(root, out_dir))
+    if exercises:
+        written += write_exercises([a.number for a in chosen], exercises_dir(root, out_dir))
     return written
 
 
