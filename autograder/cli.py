@@ -23,9 +23,17 @@ def _cmd_release(args: argparse.Namespace) -> int:
 
 
 def _workspace(args: argparse.Namespace) -> Workspace:
+    """The class's folder; with ``--course``, another nbgrader course's assignments, and its
+    own folders unless ``--workspace`` is given too."""
     from autograder.instructor.workspace import Workspace
+    from autograder.nb.coursedir import Course
 
-    return Workspace(Path(args.workspace).resolve())
+    if getattr(args, "course", None):
+        course = Course.load(Path(args.course))
+        if args.workspace is None:
+            return Workspace.of_course(course)
+        return Workspace(Path(args.workspace).resolve(), course=course)
+    return Workspace(Path(args.workspace or "course").resolve())
 
 
 def _limits(args: argparse.Namespace) -> Limits:
@@ -59,6 +67,10 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     if summary.reconciled:
         print(f"recorded {summary.reconciled} earlier results the gradebook was missing")
     print(f"gradebook: {ws.gradebook}")
+    if ws.course is not None and ws.course.feedback_copies_results():
+        print(f"note: add '*result.json' to c.CourseDirectory.ignore in {ws.course.folder / 'nbgrader_config.py'}: "
+              "nbgrader generate_feedback would otherwise copy dlf's results, which hold every test's "
+              "full messages, into feedback/ (dlf feedback never does)")
     for line in summary.refused:
         print(f"not graded: {line}", file=sys.stderr)
     return 1 if summary.refused else 0
@@ -167,9 +179,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("assignment", nargs="*", help="assignment names (default: all)")
     p.set_defaults(func=_cmd_release)
 
-    def grading_options(p: argparse.ArgumentParser, workspace: str, cell_timeout: float = 30.0) -> None:
+    course_help = ("grade another nbgrader course: the folder with its nbgrader_config.py; its own "
+                   "submitted/, autograded/, feedback/ and gradebook are the workspace unless "
+                   "--workspace is given")
+    workspace_help = "the class's folder: submitted/, autograded/, gradebook.db (default course)"
+
+    def grading_options(p: argparse.ArgumentParser, workspace: str | None, cell_timeout: float = 30.0) -> None:
         p.add_argument("--workspace", default=workspace,
-                       help=f"the class's folder: submitted/, autograded/, gradebook.db (default {workspace})")
+                       help=workspace_help if workspace is None else
+                       f"the class's folder: submitted/, autograded/, gradebook.db (default {workspace})")
         p.add_argument("--workers", type=int, default=None, help="parallel notebooks (default: one per core)")
         p.add_argument("--cell-timeout", type=float, default=cell_timeout,
                        help=f"seconds per cell (default {cell_timeout:g})")
@@ -180,7 +198,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("import", help="import submissions: nbgrader's submitted/<student>/<assignment>/ "
                        "folders or an LMS zip export")
     p.add_argument("source", help="a folder or a .zip file")
-    p.add_argument("--workspace", default="course", help="where to import to (default course)")
+    p.add_argument("--workspace", default=None, help="where to import to (default course)")
+    p.add_argument("--course", metavar="ROOT", default=None, help=course_help)
     p.add_argument("--assignment", default=None,
                    help="the assignment, when the file names do not say which it is")
     p.set_defaults(func=_cmd_import)
@@ -192,7 +211,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="grade on the Dask cluster whose scheduler is at ADDRESS (tcp://host:8786); "
                         "default $DLF_SCHEDULER, else c.Dlf.scheduler in course/nbgrader_config.py, "
                         "else this machine ('local')")
-    grading_options(p, "course")
+    p.add_argument("--course", metavar="ROOT", default=None, help=course_help)
+    grading_options(p, None)
     p.set_defaults(func=_cmd_grade)
 
     p = sub.add_parser("cluster-local", help="start a Dask scheduler and N grading workers on this "
@@ -207,7 +227,8 @@ def build_parser() -> argparse.ArgumentParser:
             ("export", _cmd_export, "write grades.csv (one column per graded item) and canvas.csv"),
             ("report", _cmd_report, "write the class report: students, problems, manual-grading queue")):
         p = sub.add_parser(name, help=text)
-        p.add_argument("--workspace", default="course", help="the class's folder (default course)")
+        p.add_argument("--workspace", default=None, help="the class's folder (default course)")
+        p.add_argument("--course", metavar="ROOT", default=None, help=course_help)
         if name == "report":
             p.add_argument("--formgrader-url", default="http://localhost:8888",
                            help="where formgrader runs, for the links of the manual-grading queue")
@@ -248,6 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     from autograder.cluster.client import ClusterError
     from autograder.instructor.gradebook import DiskFull
     from autograder.instructor.mathjax import MathJaxMissing
+    from autograder.nb.release import ReleaseError
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -256,7 +278,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         result: int = args.func(args)
-    except (ValueError, DiskFull, MathJaxMissing, FileNotFoundError, ClusterError) as exc:
+    except (ValueError, DiskFull, MathJaxMissing, FileNotFoundError, ReleaseError,
+            ClusterError) as exc:
         if os.environ.get("DLF_DEBUG"):
             raise
         text = exc.strerror if isinstance(exc, DiskFull) and exc.strerror else str(exc)

@@ -20,11 +20,19 @@ c.CourseDirectory.autograded_directory = "course/autograded"
 c.CourseDirectory.feedback_directory = "course/feedback"
 c.CourseDirectory.db_url = f"sqlite:///{ROOT / 'course' / 'gradebook.db'}"
 # result.json holds the grader's full messages (hidden cases too): nbgrader must not copy it into feedback.
-c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "result.json"]
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*result.json"]
 
-# Students see a stub that fails loudly until they write their answer.
+# Students see a stub that fails loudly until they write their answer: inside a function it
+# raises NotImplementedError; at a cell's top level (numbers, choices) the placeholders above
+# it stay and the stub is a comment, so the blank cell runs and its check says "no answer yet".
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+try:
+    from autograder.nb.stubs import release_preprocessors
+except ImportError:
+    pass  # outside the course's environment: nbgrader's stub, which raises at the top level too
+else:
+    c.GenerateAssignment.preprocessors = release_preprocessors()
 
 # A cell that runs longer than this is stopped; the notebook budget is 30 s.
 c.ExecutePreprocessor.timeout = 120

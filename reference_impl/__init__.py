@@ -2,7 +2,8 @@
 
 Solutions, hidden tests and plots of the course all stand on this package. Modules
 come in teaching order: ``activations`` → ``initializers`` → ``losses`` →
-``optimizers`` → ``layers`` → ``gradcheck`` → ``data`` → ``training`` → ``plotting``.
+``optimizers`` → ``schedules`` → ``layers`` → ``gradcheck`` → ``data`` → ``training``
+→ ``serialization`` → ``plotting``.
 
 Shape glossary, used by every docstring:
 

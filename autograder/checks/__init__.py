@@ -21,6 +21,7 @@ from typing import Any
 
 from autograder.checks import channel, exercises, guard
 from autograder.checks.cases import Case
+from autograder.checks.demos import NotReady, needs, record
 from autograder.checks.exercises import CheckData
 from autograder.checks.judge import (
     Verdict,
@@ -70,7 +71,7 @@ def student_verdict(data: CheckData, observations: Sequence[Observation]) -> Ver
                               mistakes=data.mistakes)
     return judge_cases(check_id=data.id, title=data.title, tol=data.tol, cases=data.cases,
                        observations=observations, expected=data.expected,
-                       mistakes=data.mistakes, hidden=False)
+                       mistakes=data.mistakes, hidden=False, shape_hint=data.shape_hint)
 
 
 def roundtrip(observations: Sequence[Observation]) -> list[Observation]:
@@ -115,9 +116,11 @@ def run_check(check_id: str, answer: Any, *, hidden: bool = False) -> Verdict:
 def check(check_id: str, answer: Any, *, hidden: bool = False) -> None:
     """Check ``answer`` with the check ``check_id``; raise ``CheckFailed`` if it is wrong."""
     verdict = run_check(check_id, answer, hidden=hidden)
+    if not hidden:  # what a demo cell's needs(...) reads
+        record(answer, verdict.title, verdict.message, verdict.passed)
     if not verdict.passed:
         raise CheckFailed(verdict.report()) from None
     _print(verdict.report())
 
 
-__all__ = ["CheckFailed", "Verdict", "check"]
+__all__ = ["CheckFailed", "NotReady", "Verdict", "check", "needs"]

@@ -83,7 +83,9 @@ def describe_array_difference(
     bad_nan = _isnan(got) & ~_isnan(expected)
     if bad_nan.any():
         idx = tuple(int(i) for i in _argwhere(bad_nan)[0])
-        return f"got NaN at index {idx} where {fmt(expected[idx])} was expected"
+        return (f"got NaN at index {idx} where {fmt(expected[idx])} was expected (NaN comes from "
+                "0 · inf, inf − inf or inf / inf: an overflow or a log of 0 on the way; use the "
+                "numerically stable form)")
     bad_inf = ~_isfinite(got) & _isfinite(expected)
     if bad_inf.any():
         idx = tuple(int(i) for i in _argwhere(bad_inf)[0])

@@ -3,8 +3,8 @@
 The release step (``dlf release``) writes one file per notebook from the grader's check
 specifications: for each check its title and kind, the probe that runs an answer, the
 visible cases with their expected values and the outputs of the known mistakes on them.
-Numeric and choice answers ship only what tells a wrong answer apart (its form, the
-known wrong values), never the right one. Hidden cases are not in these files: their
+Numeric and choice answers ship only their form (kind, precision, options): neither the
+right answer nor its known wrong values, which are functions of it. Hidden cases are not in these files: their
 inputs reach a sandbox from the grader when a notebook is graded (``channel``).
 """
 
@@ -41,6 +41,7 @@ class CheckData:
     judge: str = ""  # a student-side function that judges one case (property checks)
     compare: str = ""  # a student-side function that compares one case (function checks)
     hint: str = ""
+    shape_hint: str = ""
     options: str = ""
     length: int | None = None
     value_mistakes: tuple[tuple[Any, str, str], ...] = ()
@@ -67,7 +68,8 @@ def parse(raw: dict[str, Any]) -> CheckData:
         probe=Probe.decode(raw["probe"]) if "probe" in raw else CALL,
         callable_answer=bool(raw.get("callable_answer", True)),
         cases=cases, expected=expected, mistakes=mistakes, judge=raw.get("judge", ""),
-        compare=raw.get("compare", ""), hint=raw.get("hint", ""), options=raw.get("options", ""),
+        compare=raw.get("compare", ""), hint=raw.get("hint", ""),
+        shape_hint=raw.get("shape_hint", ""), options=raw.get("options", ""),
         length=raw.get("length"), value_mistakes=value_mistakes,
         extra=values.decode(raw["extra"]) if "extra" in raw else {},
     )

@@ -24,6 +24,12 @@ from autograder.checks.diagnose import generic_mistakes
 from autograder.checks.observe import Observation
 
 NOT_IMPLEMENTED = "not implemented yet: replace `raise NotImplementedError()` with your code"
+NO_ANSWER = "no answer yet"
+
+
+def is_unanswered(message: str) -> bool:
+    """Does a check's message say the answer is still the release's placeholder?"""
+    return NOT_IMPLEMENTED in message or NO_ANSWER in message
 
 
 @dataclass(frozen=True)
@@ -126,7 +132,9 @@ def difference(got: Any, expected: Any, tol: Tolerance) -> str:
     text = f"expected {fmt(expected)}, got {fmt(got)}"
     if isinstance(got, float) and isinstance(expected, float) and not math.isfinite(got) \
             and math.isfinite(expected):
-        text += " (an overflow or a log of 0: use the numerically stable form)"
+        text += (" (NaN comes from 0 · log 0, inf − inf or inf / inf on the way" if math.isnan(got)
+                 else " (inf comes from an overflow or a log of 0")
+        text += ": clip probabilities before a log, and use the numerically stable form)"
     return text
 
 
@@ -149,8 +157,15 @@ def _kind_of_difference(got: Any, expected: Any, tol: Tolerance) -> str:
 
 def judge_cases(*, check_id: str, title: str, tol: Tolerance, cases: Sequence[Case],
                 observations: Sequence[Observation], expected: Sequence[Any],
-                mistakes: Sequence[KnownMistake] = (), hidden: bool = False) -> Verdict:
-    """Compare each observation with its case's expected value; name the mistake it resembles."""
+                mistakes: Sequence[KnownMistake] = (), hidden: bool = False,
+                shape_hint: str = "") -> Verdict:
+    """Compare each observation with its case's expected value; name the mistake it resembles.
+
+    A known mistake that gives the answer's result on every failing case is named in
+    preference to one that only matches on the case shown (two mistakes can agree on one
+    case and differ on the next). ``shape_hint`` says what the result's shape follows from,
+    shown when a result has the wrong shape.
+    """
     n = len(cases)
     where = "hidden" if hidden else "visible"
 
@@ -161,6 +176,11 @@ def judge_cases(*, check_id: str, title: str, tol: Tolerance, cases: Sequence[Ca
     if len(observations) != n:
         return verdict(False, f"expected results for {n} cases, got {len(observations)}: the "
                        "check did not run on your code", failed=n)
+    wrong = [i for i, (status, value) in enumerate(observations)
+             if status == "ok" and not values_match(value, expected[i], tol)]
+    everywhere = [(m.name, m.hint) for m in mistakes if wrong and all(
+        m.outputs[i] is not None and values_match(observations[i][1], m.outputs[i], tol)
+        for i in wrong)]
     failures: list[str] = []
     details: list[str] = []
     named: list[str] = []
@@ -172,7 +192,7 @@ def judge_cases(*, check_id: str, title: str, tol: Tolerance, cases: Sequence[Ca
             details.append(detail)
             continue
         want = expected[i]
-        if values_match(value, want, tol):
+        if i not in wrong:
             continue
         if hidden:
             lines = [f"{head}: {_kind_of_difference(value, want, tol)}"]
@@ -182,7 +202,9 @@ def judge_cases(*, check_id: str, title: str, tol: Tolerance, cases: Sequence[Ca
                      "    input:    " + ", ".join(_show_arg(a) for a in case.args),
                      f"    expected: {fmt(want)}",
                      f"    got:      {fmt(value)}"]
-        for name, hint in which_mistakes(value, want, i, case, mistakes, tol):
+        if shape_hint and _shapes_differ(value, want):
+            lines.append(f"    {shape_hint}")
+        for name, hint in everywhere or which_mistakes(value, want, i, case, mistakes, tol):
             lines.append(f"    this looks like {name}: {hint}")
             named.append(name)
         failures.append("\n".join(lines))
@@ -192,6 +214,13 @@ def judge_cases(*, check_id: str, title: str, tol: Tolerance, cases: Sequence[Ca
     if len(failures) > 1:
         text += f"\n  (and {len(failures) - 1} more)"
     return verdict(False, text, tuple(dict.fromkeys(named)), len(failures), tuple(details))
+
+
+def _shapes_differ(got: Any, expected: Any) -> bool:
+    if isinstance(expected, tuple) and isinstance(got, tuple):
+        return any(_shapes_differ(g, e) for g, e in zip(got, expected, strict=True))
+    return (isinstance(got, numpy.ndarray) and isinstance(expected, numpy.ndarray)
+            and got.shape != expected.shape)
 
 
 def which_mistakes(got: Any, expected: Any, index: int, case: Case,

@@ -8,7 +8,10 @@ more than it trusts the student: it assigns records to cells by their position b
 One JSON object a line, on the descriptor the sandbox inherited:
 
 - ``{"e": "start", "i": n}`` before the code cell at index ``n`` of the notebook;
-- ``{"e": "end", "i": n, "out": tail, "out_bytes": k}`` after it, with ``ename`` and
+- ``{"e": "end", "i": n, "out": tail, "out_bytes": k, "err": tail, "err_bytes": k}`` after
+  it: the tails of what it wrote to stdout and to stderr (two outputs, as Jupyter keeps
+  them), ``value`` with the ``text/plain`` of the value it displayed (Jupyter's
+  ``execute_result``, which nbgrader reads for partial credit), and ``ename`` and
   ``evalue`` when it raised; a cell past the soft time limit is interrupted by SIGALRM
   (the grader kills the whole sandbox at the hard limit);
 - ``{"e": "record", ...}``, written by the check library (``autograder.checks.channel``);
@@ -50,12 +53,26 @@ def prepare_shell() -> None:
     """Build the IPython shell once in the zygote; each forked sandbox gets a pristine copy."""
     global _shell
     if _shell is None:
+        from IPython.core.displayhook import DisplayHook
         from IPython.core.interactiveshell import InteractiveShell
         from traitlets.config import Config
 
+        class ValueHook(DisplayHook):
+            """Keeps the text of the value a cell displays (Jupyter's execute_result) instead
+            of printing ``Out[n]:``, as a kernel sends it apart from the cell's streams."""
+
+            value: str | None = None
+
+            def write_output_prompt(self) -> None:
+                pass
+
+            def write_format_data(self, format_dict: dict[str, Any], md_dict: Any = None) -> None:
+                text = format_dict.get("text/plain")
+                self.value = text if isinstance(text, str) else ""
+
         config = Config()
         config.HistoryManager.enabled = False
-        _shell = InteractiveShell(config=config)
+        _shell = InteractiveShell(config=config, displayhook_class=ValueHook)
         _shell.showtraceback = _short_traceback  # IPython's rich tracebacks cost ~0.1 s each
 
 
@@ -76,8 +93,9 @@ def run_notebook(cells: list[tuple[int, str]], *, events_fd: int, hidden_blob: b
     prepare_shell()
     shell = _shell
     output_fd = os.memfd_create("cell-output", os.MFD_CLOEXEC)
+    errors_fd = os.memfd_create("cell-errors", os.MFD_CLOEXEC)  # apart: nbgrader scores stderr 0
     os.dup2(output_fd, 1)
-    os.dup2(output_fd, 2)
+    os.dup2(errors_fd, 2)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.close(devnull)
@@ -96,6 +114,8 @@ def run_notebook(cells: list[tuple[int, str]], *, events_fd: int, hidden_blob: b
         shell.execution_count = index + 1  # the cell's code is named <ipython-input-{index+1}-...>
         _send(events_fd, {"e": "start", "i": index})
         start = os.lseek(output_fd, 0, os.SEEK_END)
+        err_start = os.lseek(errors_fd, 0, os.SEEK_END)
+        shell.displayhook.value = None
         signal.setitimer(signal.ITIMER_REAL, cell_timeout)
         try:
             result = shell.run_cell(source, store_history=False)
@@ -113,10 +133,14 @@ def run_notebook(cells: list[tuple[int, str]], *, events_fd: int, hidden_blob: b
             except Exception:
                 pass
         _close_figures()
-        end = os.lseek(output_fd, 0, os.SEEK_END)
-        tail = os.pread(output_fd, min(tail_bytes, end - start), max(start, end - tail_bytes))
-        event: dict[str, Any] = {"e": "end", "i": index, "out": tail.decode("utf-8", "replace"),
-                                 "out_bytes": end - start}
+        event: dict[str, Any] = {"e": "end", "i": index}
+        for key, fd, begin in (("out", output_fd, start), ("err", errors_fd, err_start)):
+            end = os.lseek(fd, 0, os.SEEK_END)
+            tail = os.pread(fd, min(tail_bytes, end - begin), max(begin, end - tail_bytes))
+            event[key], event[f"{key}_bytes"] = tail.decode("utf-8", "replace"), end - begin
+        value = getattr(shell.displayhook, "value", None)
+        if isinstance(value, str) and error is None:
+            event["value"] = value[:tail_bytes]
         if error:
             event["ename"], event["evalue"] = error
         _send(events_fd, event)

@@ -4,7 +4,9 @@ The notebook's code cells run in order in this process (answers, demos, visible
 checks), with the course code of the student build only: what passes here passes the
 visible checks under the grader. The summary gives each exercise (a test cell) a line,
 collapses the untouched ones, totals the visible points, says which written answers
-are still empty, and points a failure that comes from another answer back to it.
+are still empty, and points a failure that comes from another answer back to it. A demo
+cell that waits for an answer (``needs``) is reported as waiting for it; one that raises
+anything else is reported with the answer cell it raised in.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.checks import CheckFailed, judge
+from autograder.checks.demos import NotReady
 
 HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS", re.S)
 PLACEHOLDER = "YOUR ANSWER HERE"
@@ -38,9 +41,22 @@ class Exercise:
 
 
 @dataclass
+class Demo:
+    """A demo or plot cell that did not run through: it waits for answers, or it raised."""
+
+    grade_id: str
+    waiting: list[tuple[str, str]] = field(default_factory=list)  # (answer name, why)
+    error: str = ""
+
+
+UNWRITTEN = ("not written yet", "still None", "still empty", "still Ellipsis")
+
+
+@dataclass
 class Report:
     notebook: str
     exercises: list[Exercise]
+    demos: list[Demo] = field(default_factory=list)
 
     @property
     def visible_points(self) -> tuple[float, float]:
@@ -64,10 +80,27 @@ class Report:
                 lines.extend("      " + m.replace("\n", "\n      ") for m in e.messages)
         if untouched:
             lines.append(f"  ○ not started yet ({len(untouched)}): {', '.join(untouched)}")
+        lines += self._render_demos()
         got, total = self.visible_points
         lines.append(f"visible checks: {got:g} of {total:g} points (hidden checks and written "
                      "answers are graded when you hand in)")
         return "\n".join(lines)
+
+    def _render_demos(self) -> list[str]:
+        """Demos that wait only for unwritten answers on one line; the others one line each."""
+        lines, quiet = [], []
+        for d in self.demos:
+            if d.error:
+                lines.append(f"  ✗ demo {d.grade_id}: {d.error}")
+            elif all(why in UNWRITTEN for _, why in d.waiting):
+                quiet.append(d)
+            else:
+                what = ", ".join(f"{name} ({why})" for name, why in d.waiting)
+                lines.append(f"  ⏸ demo {d.grade_id} waits for exercise {what}")
+        if quiet:
+            lines.insert(0, f"  ⏸ {len(quiet)} demo(s) wait for exercises not written yet: "
+                            f"{', '.join(d.grade_id for d in quiet)}")
+        return lines
 
 
 def _meta(cell: Any) -> dict[str, Any]:
@@ -95,6 +128,7 @@ def run(path: Path) -> Report:
     nb = nbformat.read(str(path), as_version=4)
     namespace: dict[str, Any] = {"__name__": "__main__"}
     exercises: list[Exercise] = []
+    demos: list[Demo] = []
     answers: dict[str, str] = {}  # code filename -> grade id of the answer cell
     broken: dict[str, str] = {}  # grade id -> what the answer cell raised
     defined_by: dict[str, str] = {}  # a name -> the answer cell that defines it
@@ -121,6 +155,12 @@ def run(path: Path) -> Report:
         if meta.get("solution") and outcome is not None:
             broken[gid] = _describe(outcome)
         if not is_test:
+            if isinstance(outcome, NotReady):
+                demos.append(Demo(gid, list(outcome.waiting)))
+            elif outcome is not None and not meta.get("solution"):
+                origin = _origin(outcome, answers)
+                where = f" (inside your answer cell {origin})" if origin else ""
+                demos.append(Demo(gid, error=f"raised {_describe(outcome)}{where}"))
             continue
         exercise = Exercise(gid, float(meta.get("points", 0)), "auto")
         exercises.append(exercise)
@@ -128,7 +168,7 @@ def run(path: Path) -> Report:
             exercise.status = "recorded" if "recorded" in _printed(namespace) else "pass"
             continue
         exercise.status, exercise.messages = _explain(outcome, answers, broken, defined_by)
-    return Report(path.stem, exercises)
+    return Report(path.stem, exercises, demos)
 
 
 def _printed(namespace: dict[str, Any]) -> str:
@@ -156,7 +196,7 @@ def _explain(exc: BaseException, answers: dict[str, str], broken: dict[str, str]
              defined_by: dict[str, str]) -> tuple[str, list[str]]:
     if isinstance(exc, CheckFailed):
         text = str(exc)
-        if judge.NOT_IMPLEMENTED in text or "no answer yet" in text:
+        if judge.is_unanswered(text):
             return "untouched", [text]
         return "fail", [text]
     if isinstance(exc, NameError):

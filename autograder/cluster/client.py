@@ -157,10 +157,13 @@ class _Run:
 
     def _launch(self, index: int) -> None:
         job = self.jobs[index]
+        assignment = job.assignment or job.source.parent.name
         try:
-            parcel = wire.pack(job.submission, job.source.parent.name, job.limits, self.identity)
+            parcel = wire.pack(job.submission, assignment, job.name or assignment, job.limits,
+                               self.identity)
         except SubmissionRefused as exc:
-            self._accept(index, refused_result(job.source, exc, student=job.student))
+            self._accept(index, refused_result(job.source, exc, student=job.student,
+                                               assignment=assignment, name=job.name))
             return
         self._submit(_Flight(index, parcel))
 
@@ -248,7 +251,8 @@ class _Run:
 
     def _give_up(self, flight: _Flight, why: str) -> None:
         job = self.jobs[flight.index]
-        self.out.not_graded.append(f"{job.student}/{job.source.parent.name}: {why}; "
+        self.out.not_graded.append(f"{job.student}/{flight.parcel['assignment']}/"
+                                   f"{flight.parcel['name']}: {why}; "
                                    "it is graded again on the next run")
 
     def _flush(self) -> None:

@@ -1,7 +1,7 @@
 """What travels between ``dlf grade`` and a Dask worker, and the strict reading of what comes back.
 
 Client side. Out: a *parcel*, plain data: a random token, the assignment's id (its folder
-name, ``04_costs``), the notebook's bytes and the bytes of the regular files handed in
+name, ``04_costs``) and the notebook's name in it, the notebook's bytes and the bytes of the regular files handed in
 beside it (read exactly as local grading reads them, ``autograder/sandbox/files.py``, never
 through a symbolic link), what reading them found, the limits and the client's grader
 identity. No path and no student id: a worker never learns who handed it in.
@@ -9,7 +9,8 @@ identity. No path and no student id: a worker never learns who handed it in.
 Back: one JSON document (bytes). It is parsed as data and nothing of it is executed; it
 counts only when it echoes the parcel's token and the SHA-256 of the notebook sent, and
 when its items are exactly the graded cells of the client's source notebook, with their
-points. The student and assignment of the result are the client's, never the worker's.
+points. The student, assignment and notebook of the result are the client's, never the
+worker's.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ class Failed:
 Reply = Graded | WrongGrader | Failed
 
 
-def pack(submission: Path, assignment: str, limits: Limits | None,
+def pack(submission: Path, assignment: str, notebook: str, limits: Limits | None,
          identity: dict[str, str]) -> dict[str, Any]:
     """The parcel of one submission; raises ``SubmissionRefused`` as local grading would."""
     limits = limits or Limits()
@@ -78,7 +79,7 @@ def pack(submission: Path, assignment: str, limits: Limits | None,
             files.append([name, data])
     finally:
         handed_in.close()
-    return {"token": secrets.token_hex(16), "assignment": assignment,
+    return {"token": secrets.token_hex(16), "assignment": assignment, "name": notebook,
             "notebook": handed_in.notebook, "files": files,
             "problems": list(handed_in.problems), "flags": list(handed_in.flags),
             "limits": dataclasses.asdict(limits), "identity": dict(identity)}
@@ -120,14 +121,15 @@ def read_reply(raw: object, parcel: dict[str, Any], *, source: Path, student: st
     if data.get("sha256") != sha256(parcel["notebook"]):
         raise ReplyRefused("the reply was computed for another notebook (its SHA-256 differs)")
     result = _result(data.get("result"), source=source, student=student,
-                     assignment=parcel["assignment"])
+                     assignment=parcel["assignment"], name=parcel["name"])
     notebook = data.get("notebook")
     if notebook is not None:
         result.notebook = _notebook(notebook)
     return Graded(result)
 
 
-def _result(data: object, *, source: Path, student: str, assignment: str) -> NotebookResult:
+def _result(data: object, *, source: Path, student: str, assignment: str,
+            name: str) -> NotebookResult:
     if not isinstance(data, dict):
         raise ReplyRefused("the reply holds no result")
     items = data.get("items")
@@ -140,7 +142,7 @@ def _result(data: object, *, source: Path, student: str, assignment: str) -> Not
     return NotebookResult(
         assignment, student, [_item(i) for i in items],
         _texts(data.get("problems"), "problems"), None, _number(data.get("seconds"), "seconds"),
-        _texts(data.get("isolation"), "isolation"), _texts(data.get("flags"), "flags"))
+        _texts(data.get("isolation"), "isolation"), _texts(data.get("flags"), "flags"), name)
 
 
 def _item(data: dict[str, Any]) -> ItemResult:

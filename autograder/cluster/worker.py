@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import traceback
 from typing import Any
 
@@ -21,19 +22,32 @@ from autograder.nb.course import assignments
 from autograder.sandbox.files import SubmissionFiles
 from autograder.sandbox.limits import Limits
 
+# One notebook at a time per worker process, whatever its threads: the grader parses
+# notebooks with ``ast``, which CPython 3.11 does not survive from several threads at once.
+# Workers run one thread each (``--nthreads 1``) and one process per core.
+_grading = threading.Lock()
+
 
 def grade_parcel(parcel: dict[str, Any]) -> bytes:
     """Grade ``parcel`` (``autograder.cluster.parcel.pack``); the reply as JSON bytes."""
+    with _grading:
+        return _grade(parcel)
+
+
+def _grade(parcel: dict[str, Any]) -> bytes:
     token = parcel.get("token")
     try:
         mine = grader_identity()
         if parcel.get("identity") != mine:
             return _reply(token, wrong_grader=True, identity=mine, worker=_worker_name())
         known = {a.name: a for a in assignments()}
-        if parcel["assignment"] not in known:
-            return _reply(token, failed=f"this worker's course has no assignment {parcel['assignment']!r}")
-        source = known[parcel["assignment"]].source
-        result = grade_handed_in(source, _handed_in(parcel), limits=Limits(**parcel["limits"]))
+        assignment, name = parcel["assignment"], parcel["name"]
+        if assignment not in known or name not in known[assignment].names:
+            return _reply(token, failed=f"this worker's course has no notebook {name!r} in "
+                                        f"assignment {assignment!r}")
+        result = grade_handed_in(known[assignment].source_of(name), _handed_in(parcel),
+                                 limits=Limits(**parcel["limits"]), assignment=assignment,
+                                 name=name)
         # The executed notebook as plain JSON (it is a dict): the client validates it once,
         # when it writes it, as local grading does.
         return _reply(token, sha256=sha256(parcel["notebook"]), result=result.to_dict(),

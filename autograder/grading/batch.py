@@ -9,7 +9,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.grading.grade import NotebookResult, grade_notebook
+from autograder.grading.grade import Foreign, NotebookResult, grade_notebook
 from autograder.sandbox.limits import Limits
 
 
@@ -19,10 +19,14 @@ class Job:
     submission: Path
     student: str
     limits: Limits | None = None
+    assignment: str | None = None  # default: the source's folder
+    name: str | None = None  # the notebook's name in the gradebook; default: the assignment's
+    foreign: Foreign | None = None  # a notebook of another nbgrader course
 
 
 def _run(job: Job) -> NotebookResult:
-    return grade_notebook(job.source, job.submission, student=job.student, limits=job.limits)
+    return grade_notebook(job.source, job.submission, student=job.student, limits=job.limits,
+                          assignment=job.assignment, name=job.name, foreign=job.foreign)
 
 
 def _die_with_parent(parent: int) -> None:

@@ -25,10 +25,11 @@ from autograder.checks.channel import parse_record
 from autograder.grading import keys
 from autograder.grading.assemble import assemble
 from autograder.grading.flags import instructor_cells, static_flags
+from autograder.grading.plain import score_plain_cell
 from autograder.nb.checksums import is_unchanged
 from autograder.nb.course import CheckCall, check_calls, is_answer, is_test, is_written, nbgrader_meta
 from autograder.sandbox.executor import Execution, execute
-from autograder.sandbox.files import SubmissionFiles, SubmissionRefused, open_submission
+from autograder.sandbox.files import SubmissionFiles, SubmissionRefused, open_course_files, open_submission
 from autograder.sandbox.limits import Limits
 from autograder.sandbox.stream import Flag
 
@@ -57,6 +58,21 @@ class ItemResult:
         return self.points is None
 
 
+@dataclass(frozen=True)
+class Foreign:
+    """How a notebook of another nbgrader course is graded (``dlf grade --course``).
+
+    Its sandbox holds the bare check library and no view of this course's; every test cell
+    is a plain nbgrader test (a ``check`` call there is the course's own function, not
+    ours); ``files`` are the assignment's own files nbgrader copies beside the notebook
+    (``(name in the working folder, path)``); ``ignore_stderr`` is the course's
+    ``IgnorePattern.pattern`` when it enables that preprocessor.
+    """
+
+    files: tuple[tuple[str, str], ...] = ()
+    ignore_stderr: str | None = None
+
+
 @dataclass
 class NotebookResult:
     assignment: str
@@ -67,6 +83,10 @@ class NotebookResult:
     seconds: float = 0.0
     isolation: list[str] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)  # for the instructor: what looked like cheating
+    name: str = ""  # the notebook's name in the gradebook; "" for the one named after the assignment
+
+    def __post_init__(self) -> None:
+        self.name = self.name or self.assignment
 
     @property
     def score(self) -> float:
@@ -82,7 +102,7 @@ class NotebookResult:
     def to_dict(self) -> dict[str, Any]:
         """Everything but the executed notebook, as plain JSON-able data."""
         return {
-            "assignment": self.assignment, "student": self.student,
+            "assignment": self.assignment, "notebook": self.name, "student": self.student,
             "score": self.score, "max_score": self.max_score,
             "problems": self.problems, "seconds": round(self.seconds, 3),
             "isolation": self.isolation, "flags": self.flags,
@@ -94,39 +114,50 @@ class NotebookResult:
         items = [ItemResult(**i) for i in data["items"]]
         return cls(data["assignment"], data["student"], items, list(data["problems"]), None,
                    float(data.get("seconds", 0.0)), list(data.get("isolation", [])),
-                   list(data.get("flags", [])))
+                   list(data.get("flags", [])), str(data.get("notebook") or ""))
 
 
 def grade_notebook(source: Path, submission: Path, *, student: str = "student",
-                   limits: Limits | None = None,
-                   skip: Sequence[str] = ()) -> NotebookResult:
+                   limits: Limits | None = None, skip: Sequence[str] = (),
+                   assignment: str | None = None, name: str | None = None,
+                   foreign: Foreign | None = None) -> NotebookResult:
     """Run ``submission`` with the tests of ``source`` and score it from the observed values.
 
-    ``skip`` leaves sandbox steps out (for tests of each protection).
+    ``assignment`` defaults to the source's folder and ``name`` (the notebook's, in the
+    gradebook) to the assignment; ``foreign`` grades a notebook of another nbgrader
+    course; ``skip`` leaves sandbox steps out (for tests of each protection).
     """
+    assignment = assignment or source.parent.name
+    name = name or assignment
     limits = limits or Limits()
     try:
         handed_in = open_submission(submission, max_files=limits.max_files,
                                     max_bytes=limits.max_files_bytes)
     except SubmissionRefused as exc:
-        return refused_result(source, exc, student=student)
-    return grade_handed_in(source, handed_in, student=student, limits=limits, skip=skip)
+        return refused_result(source, exc, student=student, assignment=assignment, name=name)
+    return grade_handed_in(source, handed_in, student=student, limits=limits, skip=skip,
+                           assignment=assignment, name=name, foreign=foreign)
 
 
-def refused_result(source: Path, exc: SubmissionRefused, *, student: str) -> NotebookResult:
+def refused_result(source: Path, exc: SubmissionRefused, *, student: str,
+                   assignment: str | None = None, name: str | None = None) -> NotebookResult:
     """The result of a submission that could not be opened (a linked notebook, say)."""
+    assignment = assignment or source.parent.name
     problem = f"{exc}; every autograded item scores 0"
-    return NotebookResult(source.parent.name, student, _empty_items(_read_source(source), problem),
-                          [problem], flags=[str(exc)])
+    return NotebookResult(assignment, student, _empty_items(_read_source(source), problem),
+                          [problem], flags=[str(exc)], name=name or assignment)
 
 
 def grade_handed_in(source: Path, handed_in: SubmissionFiles, *, student: str = "student",
-                    limits: Limits | None = None, skip: Sequence[str] = ()) -> NotebookResult:
+                    limits: Limits | None = None, skip: Sequence[str] = (),
+                    assignment: str | None = None, name: str | None = None,
+                    foreign: Foreign | None = None) -> NotebookResult:
     """Grade a submission already read: its notebook's bytes and the files handed in beside it
     (``handed_in`` is closed here). ``dlf grade`` opens them from the workspace; a Dask worker
     from the bytes the client sent (``autograder.cluster``)."""
     src = _read_source(source)
-    assignment = source.parent.name
+    assignment = assignment or source.parent.name
+    name = name or assignment
     limits = limits or Limits()
     try:
         sub = nbformat.reads(handed_in.notebook.decode("utf-8"), as_version=4)
@@ -134,14 +165,17 @@ def grade_handed_in(source: Path, handed_in: SubmissionFiles, *, student: str = 
         handed_in.close()
         problem = (f"the notebook could not be read ({type(exc).__name__}: {str(exc)[:300]}); "
                    "every autograded item scores 0")
-        return NotebookResult(assignment, student, _empty_items(src, problem), [problem])
+        return NotebookResult(assignment, student, _empty_items(src, problem), [problem], name=name)
     to_run = assemble(src, sub)
-    calls = {i: check_calls(c.source) for i, c in enumerate(to_run.cells) if is_test(c)}
+    calls = {i: [] if foreign else check_calls(c.source) for i, c in enumerate(to_run.cells) if is_test(c)}
     flags = [*handed_in.flags, *static_flags(to_run, src)]
     problems = list(handed_in.problems)
-    run = execute(to_run, view=keys.view_dir(assignment), limits=limits, files=handed_in,
-                  hidden_blob=keys.hidden_inputs_blob(src),
-                  keep={i: len(c) for i, c in calls.items()}, preload=_preload(src),
+    if foreign is not None:
+        problems.extend(open_course_files(foreign.files, handed_in))
+    view = keys.bare_view_dir() if foreign else keys.view_dir(assignment)
+    run = execute(to_run, view=view, limits=limits, files=handed_in,
+                  hidden_blob=b"" if foreign else keys.hidden_inputs_blob(src),
+                  keep={i: len(c) for i, c in calls.items()}, preload=_preload(src, foreign),
                   skip=tuple(skip))
     if run.fatal:
         problems.append(run.fatal)
@@ -159,12 +193,22 @@ def grade_handed_in(source: Path, handed_in: SubmissionFiles, *, student: str = 
     if run.tmp_bytes >= 0.9 * limits.tmp_bytes:
         flags.append(f"filled its private /tmp ({run.tmp_bytes / 1024**2:.0f} MB of "
                      f"{limits.tmp_bytes / 1024**2:.0f} MB); it was thrown away with the sandbox")
-    scorer = _Scorer(run, limits.evaluation_seconds)
+    scorer = _Scorer(run, limits.evaluation_seconds, foreign.ignore_stderr if foreign else None)
     items = [scorer.score(cell, _index_of(to_run, cell), calls) for cell in _graded_cells(src)]
     problems.extend(scorer.problems)
     flags.extend(scorer.flags)
     return NotebookResult(assignment, student, items, problems, run.notebook, run.seconds,
-                          run.isolation, list(dict.fromkeys(flags))[:MAX_FLAGS])
+                          run.isolation, list(dict.fromkeys(flags))[:MAX_FLAGS], name)
+
+
+def not_handed_in(source: Path, *, assignment: str, name: str, student: str) -> NotebookResult:
+    """A notebook of the assignment missing from the hand-in: as in nbgrader, every graded
+    cell, written answers too, scores 0 and waits for no grader."""
+    problem = f"{name}.ipynb was not handed in; every item scores 0"
+    items = [ItemResult(nbgrader_meta(c)["grade_id"], "manual" if is_written(c) else "autograded",
+                        float(nbgrader_meta(c).get("points", 0)), 0.0, [problem])
+             for c in _graded_cells(_read_source(source))]
+    return NotebookResult(assignment, student, items, [problem], name=name)
 
 
 def _read_source(path: Path) -> NotebookNode:
@@ -178,8 +222,12 @@ def _read_cached(path: str, mtime_ns: int, size: int) -> NotebookNode:
     return nbformat.read(path, as_version=4)
 
 
-def _preload(src: NotebookNode) -> tuple[str, ...]:
-    """What the instructor's setup cells import: the zygote imports it once for every sandbox."""
+def _preload(src: NotebookNode, foreign: Foreign | None = None) -> tuple[str, ...]:
+    """What the instructor's setup cells import: the zygote imports it once for every sandbox.
+
+    Never a module another course ships beside its notebooks: the copy in the working
+    folder must be the one imported, as in Jupyter, not one of the same name installed."""
+    shipped = {Path(name).parts[0].removesuffix(".py") for name, _ in foreign.files} if foreign else set()
     names: list[str] = []
     for cell in src.cells:
         if cell.cell_type != "code" or is_answer(cell) or is_test(cell):
@@ -193,7 +241,7 @@ def _preload(src: NotebookNode) -> tuple[str, ...]:
                 names.extend(a.name for a in node.names)
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 names.append(node.module)
-    return tuple(dict.fromkeys(names))
+    return tuple(n for n in dict.fromkeys(names) if n.split(".")[0] not in shipped)
 
 
 def expected_items(source: Path) -> list[tuple[str, str, float]]:
@@ -239,8 +287,9 @@ def _runtime_flags(found: list[Flag], notebook: NotebookNode, src: NotebookNode)
 class _Scorer:
     """Scores test cells from their records, within a time budget for the whole notebook."""
 
-    def __init__(self, run: Execution, seconds: float) -> None:
+    def __init__(self, run: Execution, seconds: float, ignore_stderr: str | None = None) -> None:
         self.run = run
+        self.ignore_stderr = ignore_stderr
         self.deadline = time.monotonic() + seconds
         self.seconds = seconds
         self.problems: list[str] = []
@@ -266,10 +315,12 @@ class _Scorer:
         error = cell.error if cell else self.run.errors.get(index)
         error = self.run.errors.get(index, error)
         expected = calls.get(index, [])
-        if not expected:  # a plain nbgrader test cell: it passes when it raises nothing
-            ok = cell is not None and cell.ended and error is None
-            return ItemResult(gid, "autograded", max_points, max_points if ok else 0.0,
-                              [] if ok else [error or "the cell did not run"])
+        if not expected:  # a plain nbgrader test cell: nbgrader's partial-credit rule
+            plain = score_plain_cell(max_points=max_points, ran=cell is not None and cell.ended,
+                                     error=error, stderr=cell.stderr if cell else "",
+                                     value=cell.value if cell else None,
+                                     ignore_stderr=self.ignore_stderr)
+            return ItemResult(gid, "autograded", max_points, plain.points, plain.messages)
         return self._score_checks(gid, max_points, index, cell, error, expected)
 
     def _score_checks(self, gid: str, max_points: float, index: int, cell: Any, error: str | None,

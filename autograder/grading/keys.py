@@ -14,7 +14,6 @@ Grader side. The sandbox plumbing calls only these three functions:
 from __future__ import annotations
 
 import functools
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -27,18 +26,21 @@ from autograder.nb.views import bare_view, view_for
 from autograder.specs import registry
 from autograder.specs.export import hidden_blob
 
-_building = threading.Lock()  # a Dask worker grading on several threads builds each view once
-
 
 @functools.cache
 def view_dir(assignment_name: str) -> Path:
     """The folder holding the course code the sandbox of ``assignment_name`` may import:
     the notebook's student build, or the bare check library for a notebook of no course."""
     known = {a.name for a in assignments()}
-    with _building:
-        if assignment_name in known:
-            return view_for(assignment_name).path
-        return bare_view().path
+    if assignment_name in known:
+        return view_for(assignment_name).path
+    return bare_view().path
+
+
+@functools.cache
+def bare_view_dir() -> Path:
+    """The bare check library: the only course code in the sandbox of another course's notebook."""
+    return bare_view().path
 
 
 def hidden_inputs_blob(source: NotebookNode) -> bytes:

@@ -34,8 +34,25 @@ class CellGrade:
 
 
 @dataclass
+class Sheet:
+    """One submitted notebook of a submission: its graded cells and comments, by grade id."""
+
+    name: str
+    submitted_notebook_id: str
+    score: float = 0.0
+    max_score: float = 0.0
+    cells: dict[str, CellGrade] = field(default_factory=dict)
+    comments: dict[str, str] = field(default_factory=dict)  # answer cell -> the grader's or dlf's comment
+    manual_comments: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def waiting(self) -> list[str]:
+        return [gid for gid, c in self.cells.items() if c.waits_for_grader]
+
+
+@dataclass
 class Book:
-    """One student's submission of one assignment."""
+    """One student's submission of one assignment, with a sheet per notebook."""
 
     student: str
     assignment: str
@@ -43,19 +60,21 @@ class Book:
     raw_score: float
     late_penalty: float
     max_score: float
-    submitted_notebook_id: str
-    cells: dict[str, CellGrade] = field(default_factory=dict)
-    comments: dict[str, str] = field(default_factory=dict)  # answer cell -> the grader's or dlf's comment
-    manual_comments: dict[str, str] = field(default_factory=dict)
+    sheets: dict[str, Sheet] = field(default_factory=dict)
 
     @property
     def score(self) -> float:
         """What ``nbgrader export`` calls score: the raw score less the late penalty, at least 0."""
         return max(0.0, self.raw_score - self.late_penalty)
 
+    def items(self) -> list[tuple[str, str, CellGrade]]:
+        """Every graded cell: ``(notebook, grade id, grade)``."""
+        return [(nb, gid, c) for nb, sheet in self.sheets.items() for gid, c in sheet.cells.items()]
+
     @property
-    def waiting(self) -> list[str]:
-        return [gid for gid, c in self.cells.items() if c.waits_for_grader]
+    def waiting(self) -> list[tuple[str, str]]:
+        """``(notebook, grade id)`` of the written answers nobody has scored yet."""
+        return [(nb, gid) for nb, gid, c in self.items() if c.waits_for_grader]
 
 
 @dataclass(frozen=True)
@@ -80,6 +99,10 @@ class Books:
     def get(self, student: str, assignment: str) -> Book | None:
         return self.books.get((student, assignment))
 
+    def sheet(self, student: str, assignment: str, notebook: str) -> Sheet | None:
+        book = self.books.get((student, assignment))
+        return book.sheets.get(notebook) if book is not None else None
+
 
 def read_books(ws: Workspace) -> Books:
     """Everything the gradebook knows about the class, in three queries."""
@@ -94,6 +117,7 @@ def read_books(ws: Workspace) -> Books:
         Comment,
         Grade,
         Gradebook,
+        Notebook,
         Student,
         SubmittedAssignment,
         SubmittedNotebook,
@@ -105,46 +129,57 @@ def read_books(ws: Workspace) -> Books:
             out.students[s.id] = StudentRecord(s.id, s.first_name, s.last_name, s.email, s.lms_user_id)
         for a in db.query(Assignment).order_by(Assignment.duedate, Assignment.name):
             out.assignments[a.name] = float(a.max_score)
+        # nbgrader's sums are correlated subqueries: a query of the assignment's must not join
+        # its notebooks, or each row sums one notebook only.
         rows = (db.query(SubmittedAssignment.student_id, Assignment.name, SubmittedAssignment.timestamp,
                          SubmittedAssignment.score, SubmittedAssignment.late_submission_penalty,
-                         SubmittedAssignment.max_score, SubmittedNotebook.id)
-                .join(Assignment, SubmittedAssignment.assignment_id == Assignment.id)
-                .join(SubmittedNotebook, SubmittedNotebook.assignment_id == SubmittedAssignment.id))
-        for student, assignment, when, score, penalty, max_score, nb_id in rows:
-            key = (student, assignment)
-            if key in out.books:  # several notebooks: one book per assignment, nbgrader's sums
-                continue
-            out.books[key] = Book(student, assignment, when, float(score or 0.0), float(penalty or 0.0),
-                                  float(max_score or 0.0), nb_id)
-        grades = (db.query(SubmittedAssignment.student_id, Assignment.name, BaseCell.name, Grade.auto_score,
-                           Grade.manual_score, Grade.extra_credit, Grade.score, Grade.max_score,
-                           Grade.needs_manual_grade)
+                         SubmittedAssignment.max_score)
+                .join(Assignment, SubmittedAssignment.assignment_id == Assignment.id))
+        for student, assignment, when, score, penalty, max_score in rows:
+            out.books[(student, assignment)] = Book(student, assignment, when, float(score or 0.0),
+                                                    float(penalty or 0.0), float(max_score or 0.0))
+        sheets = (db.query(SubmittedAssignment.student_id, Assignment.name, Notebook.name, SubmittedNotebook.id,
+                           SubmittedNotebook.score, SubmittedNotebook.max_score)
+                  .select_from(SubmittedNotebook)
+                  .join(Notebook, SubmittedNotebook.notebook_id == Notebook.id)
+                  .join(SubmittedAssignment, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
+                  .join(Assignment, SubmittedAssignment.assignment_id == Assignment.id)
+                  .order_by(Notebook.name))
+        for student, assignment, notebook, nb_id, nb_score, nb_max in sheets:
+            book = out.books.get((student, assignment))
+            if book is not None:
+                book.sheets[notebook] = Sheet(notebook, nb_id, float(nb_score or 0.0), float(nb_max or 0.0))
+        grades = (db.query(SubmittedAssignment.student_id, Assignment.name, Notebook.name, BaseCell.name,
+                           Grade.auto_score, Grade.manual_score, Grade.extra_credit, Grade.score,
+                           Grade.max_score, Grade.needs_manual_grade)
                   .select_from(Grade)
                   .join(SubmittedNotebook, Grade.notebook_id == SubmittedNotebook.id)
+                  .join(Notebook, SubmittedNotebook.notebook_id == Notebook.id)
                   .join(SubmittedAssignment, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
                   .join(Assignment, SubmittedAssignment.assignment_id == Assignment.id)
                   .join(BaseCell, Grade.cell_id == BaseCell.id))
-        for student, assignment, gid, auto, manual, extra, score, max_score, needs in grades:
-            book = out.books.get((student, assignment))
-            if book is not None:
-                book.cells[gid] = CellGrade(gid, float(max_score or 0.0), auto, manual, extra,
-                                            float(score or 0.0), bool(needs))
-        comments = (db.query(SubmittedAssignment.student_id, Assignment.name, BaseCell.name,
+        for student, assignment, notebook, gid, auto, manual, extra, score, max_score, needs in grades:
+            sheet = out.sheet(student, assignment, notebook)
+            if sheet is not None:
+                sheet.cells[gid] = CellGrade(gid, float(max_score or 0.0), auto, manual, extra,
+                                             float(score or 0.0), bool(needs))
+        comments = (db.query(SubmittedAssignment.student_id, Assignment.name, Notebook.name, BaseCell.name,
                              Comment.auto_comment, Comment.manual_comment)
                     .select_from(Comment)
                     .join(SubmittedNotebook, Comment.notebook_id == SubmittedNotebook.id)
+                    .join(Notebook, SubmittedNotebook.notebook_id == Notebook.id)
                     .join(SubmittedAssignment, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
                     .join(Assignment, SubmittedAssignment.assignment_id == Assignment.id)
                     .join(BaseCell, Comment.cell_id == BaseCell.id))
-        for student, assignment, gid, auto_c, manual_c in comments:
-            book = out.books.get((student, assignment))
-            if book is None:
+        for student, assignment, notebook, gid, auto_c, manual_c in comments:
+            sheet = out.sheet(student, assignment, notebook)
+            if sheet is None:
                 continue
             if manual_c:
-                book.manual_comments[gid] = manual_c
+                sheet.manual_comments[gid] = manual_c
             text = manual_c if manual_c is not None else auto_c
             if text:
-                book.comments[gid] = text
+                sheet.comments[gid] = text
     for student, _ in out.books:
         out.students.setdefault(student, StudentRecord(student, None, None, None, None))
     return out

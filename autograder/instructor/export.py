@@ -3,7 +3,9 @@
 ``exports/grades.csv`` has one row per assignment and student, as ``nbgrader export``
 has, and the same totals (``raw_score``, ``late_submission_penalty``, ``score``,
 ``max_score``), followed by one column per graded cell (its score, manual or automatic;
-blank while a written answer waits for a grader) and what the grader noticed.
+blank while a written answer waits for a grader) and what the grader noticed. A cell's
+column is ``<assignment>:<grade id>``, or ``<assignment>:<notebook>/<grade id>`` for a
+notebook not named after its assignment (another course's, ``--course``).
 ``exports/canvas.csv`` is Canvas's gradebook import format: one row per student, one
 column per assignment.
 """
@@ -18,7 +20,7 @@ from pathlib import Path
 from autograder.instructor.books import Book, Books, read_books
 from autograder.instructor.grade_all import load_raw
 from autograder.instructor.importing import existing_identity
-from autograder.instructor.workspace import SUBMISSION_META, Workspace
+from autograder.instructor.workspace import SUBMISSION_META, Workspace, item_label
 
 CANVAS_HEAD = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
 
@@ -62,14 +64,14 @@ def _meta(ws: Workspace, student: str, assignment: str) -> dict[str, object]:
 
 def _grades_csv(ws: Workspace, books: Books, path: Path) -> Path:
     raw = load_raw(ws)
-    columns: list[tuple[str, str]] = []
+    columns: list[tuple[str, str, str]] = []
     for (_, assignment), graded in sorted(books.books.items(), key=lambda kv: kv[0][1]):
-        for gid in graded.cells:
-            if (assignment, gid) not in columns:
-                columns.append((assignment, gid))
+        for notebook, gid, _ in graded.items():
+            if (assignment, notebook, gid) not in columns:
+                columns.append((assignment, notebook, gid))
     columns.sort(key=lambda c: list(books.assignments).index(c[0]) if c[0] in books.assignments else 0)
     header = ["assignment", "student_id", "name", "lms_user_id", "timestamp", "late",
-              *[f"{a}:{g}" for a, g in columns],
+              *[f"{a}:{item_label(a, n, g)}" for a, n, g in columns],
               "raw_score", "late_submission_penalty", "score", "max_score",
               "waits_for_grader", "problems", "flags"]
     tmp = path.with_name(path.name + ".tmp")
@@ -80,17 +82,18 @@ def _grades_csv(ws: Workspace, books: Books, path: Path) -> Path:
             for sid, student in books.students.items():
                 book = books.get(sid, assignment)
                 meta = _meta(ws, sid, assignment)
-                result = raw.get((sid, assignment), {})
+                results = [r for (s, a, _), r in raw.items() if (s, a) == (sid, assignment)]
                 row = [assignment, sid, student.name if student.name != sid else str(meta.get("name") or ""),
                        student.lms_user_id or "", _when(book), "yes" if meta.get("late") else ""]
-                row += [_cell(book, a, g) if a == assignment else "" for a, g in columns]
+                row += [_cell(book, n, g) if a == assignment else "" for a, n, g in columns]
                 if book is None:
                     row += ["0", "0", "0", points(max_score), "", "no submission", ""]
                 else:
                     row += [points(book.raw_score), points(book.late_penalty), points(book.score),
-                            points(book.max_score), ";".join(book.waiting),
-                            " | ".join(map(str, result.get("problems", []))),
-                            " | ".join(map(str, result.get("flags", [])))]
+                            points(book.max_score),
+                            ";".join(item_label(assignment, n, g) for n, g in book.waiting),
+                            " | ".join(str(p) for r in results for p in r.get("problems", [])),
+                            " | ".join(str(f) for r in results for f in r.get("flags", []))]
                 writer.writerow(row)
     tmp.replace(path)
     return path
@@ -100,10 +103,11 @@ def _when(book: Book | None) -> str:
     return book.timestamp.isoformat(sep=" ") if book is not None and book.timestamp else ""
 
 
-def _cell(book: Book | None, assignment: str, gid: str) -> str:
-    if book is None or gid not in book.cells:
+def _cell(book: Book | None, notebook: str, gid: str) -> str:
+    sheet = book.sheets.get(notebook) if book is not None else None
+    if sheet is None or gid not in sheet.cells:
         return ""
-    cell = book.cells[gid]
+    cell = sheet.cells[gid]
     return "" if cell.waits_for_grader else points(cell.score)
 
 

@@ -1,7 +1,8 @@
-"""``dlf feedback``: one HTML page per student and assignment, from the gradebook.
+"""``dlf feedback``: one HTML page per student and notebook, from the gradebook.
 
-The page shows one points total (the gradebook's, manual grades and late penalty
-included), each graded item with its points and what its checks said (hidden checks
+``feedback/<student>/<assignment>/<notebook>.html``, as nbgrader lays feedback out. The
+page shows one points total (the gradebook's, manual grades and late penalty included;
+for an assignment of several notebooks, the notebook's and the assignment's), each graded item with its points and what its checks said (hidden checks
 redacted by ``autograder.instructor.redact``), the grader's scores and comments on
 written answers, and the student's notebook as it ran. Maths renders with a local
 MathJax copied beside the page (``autograder.instructor.mathjax``).
@@ -21,7 +22,7 @@ from nbformat import NotebookNode
 
 from autograder.grading import ItemResult, NotebookResult
 from autograder.instructor import mathjax
-from autograder.instructor.books import Book, Books, StudentRecord, read_books
+from autograder.instructor.books import Book, Books, Sheet, StudentRecord, read_books
 from autograder.instructor.export import points
 from autograder.instructor.grade_all import load_raw
 from autograder.instructor.redact import (
@@ -88,10 +89,10 @@ def _lines_html(lines: list[Line]) -> str:
     return "".join(out)
 
 
-def _item_row(title: str, gid: str, cell: NotebookNode, item: ItemResult | None, book: Book,
+def _item_row(title: str, gid: str, cell: NotebookNode, item: ItemResult | None, sheet: Sheet,
               comments: dict[str, str]) -> str:
     e = html.escape
-    grade = book.cells.get(gid)
+    grade = sheet.cells.get(gid)
     max_points = grade.max_points if grade else (item.max_points if item else 0.0)
     score = None if grade is None or grade.waits_for_grader else grade.score
     status, cls = _status(score, max_points)
@@ -134,7 +135,8 @@ def render(result: NotebookResult, book: Book, student: StudentRecord, source: N
     e = html.escape
     titles = item_titles(source)
     items = {i.grade_id: i for i in result.items}
-    comments = dict(book.manual_comments)
+    sheet = book.sheets.get(result.name) or Sheet(result.name, "")
+    comments = dict(sheet.manual_comments)
     graded = [c for c in source.cells if is_test(c) or is_written(c)]
     # a grader's comment on an answer cell is shown beside the item that tests that answer
     owner: dict[str, str] = {}
@@ -147,13 +149,20 @@ def render(result: NotebookResult, book: Book, student: StudentRecord, source: N
             owner[gid] = current
     shown_comments = {gid: comments[ans] for gid, ans in owner.items()}
     rows = "".join(_item_row(titles.get(nbgrader_meta(c)["grade_id"], ""), nbgrader_meta(c)["grade_id"], c,
-                             items.get(nbgrader_meta(c)["grade_id"]), book, shown_comments) for c in graded)
-    waiting = len(book.waiting)
+                             items.get(nbgrader_meta(c)["grade_id"]), sheet, shown_comments) for c in graded)
+    waiting = len(sheet.waiting)
     penalty = (f" (after a late penalty of {points(book.late_penalty)})" if book.late_penalty else "")
-    head = [f"<h1>{e(notebook_title(source) or result.assignment)}</h1>",
+    where = e(result.assignment) if result.name == result.assignment else f"{e(result.assignment)} · {e(result.name)}"
+    head = [f"<h1>{e(notebook_title(source) or result.name)}</h1>",
             f"<p>{e(student.name)}{f' <small>({e(student.id)})</small>' if student.name != student.id else ''}"
-            f" · {e(result.assignment)}</p>",
-            f"<p class=total>Total: <b>{points(book.score)} / {points(book.max_score)}</b> points{penalty}</p>"]
+            f" · {where}</p>"]
+    if len(book.sheets) > 1:
+        head.append(f"<p class=total>This notebook: <b>{points(sheet.score)} / {points(sheet.max_score)}</b> "
+                    f"points · the assignment's total: <b>{points(book.score)} / {points(book.max_score)}</b>"
+                    f" points{penalty}</p>")
+    else:
+        head.append(f"<p class=total>Total: <b>{points(book.score)} / {points(book.max_score)}</b> "
+                    f"points{penalty}</p>")
     if waiting:
         head.append(f"<p class=manual>{waiting} written answer{'s' if waiting > 1 else ''} still wait for "
                     "your instructor; the total grows if they earn points.</p>")
@@ -166,7 +175,7 @@ def render(result: NotebookResult, book: Book, student: StudentRecord, source: N
     body = (f"<h2>Graded items</h2><table><tr><th>item</th><th>status</th><th>points</th>"
             f"<th>what the checks and your instructor said</th></tr>{rows}</table>"
             f"<h2>Your notebook as it ran</h2>{_cells_html(source, executed, items)}")
-    return (f"<!doctype html><html><head><meta charset=utf-8><title>{e(result.assignment)}: "
+    return (f"<!doctype html><html><head><meta charset=utf-8><title>{e(result.name)}: "
             f"{e(student.name)}</title><style>{STYLE}</style>{mathjax.script(mathjax_url)}</head><body>"
             + "".join(head) + body + "</body></html>")
 
@@ -204,25 +213,26 @@ def _cells_html(source: NotebookNode, executed: NotebookNode | None, items: dict
 
 
 def write_feedback(ws: Workspace, *, books: Books | None = None) -> FeedbackSummary:
-    """A page for every graded submission the gradebook knows, under ``feedback/<student>/<assignment>/``."""
+    """A page for every graded notebook the gradebook knows, ``feedback/<student>/<assignment>/<notebook>.html``."""
     ws.require()
     books = books or read_books(ws)
     raw = load_raw(ws)
     summary = FeedbackSummary()
-    sources: dict[str, NotebookNode] = {}
-    for (student, assignment), data in sorted(raw.items()):
+    sources: dict[tuple[str, str], NotebookNode] = {}
+    for (student, assignment, notebook), data in sorted(raw.items()):
+        label = f"{student}/{assignment}" + (f"/{notebook}" if notebook != assignment else "")
         book = books.get(student, assignment)
-        if book is None:
-            summary.missing.append(f"{student}/{assignment}: the gradebook has no row for it (run dlf grade)")
+        if book is None or notebook not in book.sheets:
+            summary.missing.append(f"{label}: the gradebook has no row for it (run dlf grade)")
             continue
         try:
             result = NotebookResult.from_dict(data)
-            if assignment not in sources:
-                sources[assignment] = read(ws.assignment(assignment).source)
-        except (KeyError, TypeError, ValueError) as exc:
-            summary.missing.append(f"{student}/{assignment}: {exc}")
+            if (assignment, notebook) not in sources:
+                sources[(assignment, notebook)] = read(ws.assignment(assignment).source_of(notebook))
+        except (KeyError, TypeError, ValueError, OSError) as exc:
+            summary.missing.append(f"{label}: {exc}")
             continue
-        executed_path = ws.autograded / student / assignment / f"{assignment}.ipynb"
+        executed_path = ws.autograded / student / assignment / f"{notebook}.ipynb"
         try:
             executed = nbformat.read(str(executed_path), as_version=4) if executed_path.exists() else None
         except Exception:
@@ -230,9 +240,9 @@ def write_feedback(ws: Workspace, *, books: Books | None = None) -> FeedbackSumm
         folder = ws.feedback / student / assignment
         folder.mkdir(parents=True, exist_ok=True)
         url = mathjax.install(folder)
-        page = render(result, book, books.students[student], sources[assignment], executed,
+        page = render(result, book, books.students[student], sources[(assignment, notebook)], executed,
                       flags=[str(f) for f in data.get("flags", [])], mathjax_url=url)
-        out = folder / f"{assignment}.html"
+        out = folder / f"{notebook}.html"
         tmp = out.with_name(out.name + ".tmp")
         tmp.write_text(page, encoding="utf-8")
         tmp.replace(out)

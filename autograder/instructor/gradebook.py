@@ -60,13 +60,22 @@ def disk_full_is_clear(where: Path) -> Iterator[None]:
         raise
 
 
-def register_assignments(ws: Workspace, names: list[str]) -> None:
-    """Create (or update) the assignments and their grade cells in the gradebook."""
+def register_assignments(ws: Workspace, names: list[str], *,
+                         tests_dir: Path | None = None) -> dict[tuple[str, str], Path]:
+    """Create (or update) the assignments, their notebooks and grade cells in the gradebook.
+
+    For another course, returns the source notebooks whose tests nbgrader rewrote
+    (autotests), with the tests as the gradebook holds them, written under ``tests_dir``.
+    """
     if not names:
-        return
-    ws.path.mkdir(parents=True, exist_ok=True)
+        return {}
+    ws.gradebook.parent.mkdir(parents=True, exist_ok=True)
     with disk_full_is_clear(ws.gradebook), tempfile.TemporaryDirectory(prefix="dlf-register-") as tmp:
-        release.generate(root=ws.root, out_dir=Path(tmp), db_url=ws.db_url, names=names)
+        if ws.course is not None:
+            return release.register(ws.course, names, db_url=ws.db_url, out_dir=tests_dir or Path(tmp))
+        release.generate(root=ws.root, out_dir=Path(tmp), db_url=ws.db_url, names=names,
+                         exercises=False)
+        return {}
 
 
 def parse_timestamp(text: str | None) -> datetime | None:
@@ -99,25 +108,36 @@ class GradebookWriter:
     def __exit__(self, *exc: object) -> None:
         self.gb.close()
 
-    def recorded(self) -> dict[tuple[str, str], dict[str, float | None]]:
-        """Every submission's automatic scores, ``(student, assignment) -> {grade id: auto}``, in one query."""
-        from nbgrader.api import Assignment, BaseCell, Grade, SubmittedAssignment, SubmittedNotebook
+    def recorded(self) -> dict[tuple[str, str, str], dict[str, float | None]]:
+        """Every submitted notebook's automatic scores, ``(student, assignment, notebook) ->
+        {grade id: auto}``, in one query."""
+        from nbgrader.api import (
+            Assignment,
+            BaseCell,
+            Grade,
+            Notebook,
+            SubmittedAssignment,
+            SubmittedNotebook,
+        )
 
-        rows = (self.gb.db.query(SubmittedAssignment.student_id, Assignment.name, BaseCell.name, Grade.auto_score)
+        rows = (self.gb.db.query(SubmittedAssignment.student_id, Assignment.name, Notebook.name,
+                                 BaseCell.name, Grade.auto_score)
                 .select_from(Grade)
                 .join(SubmittedNotebook, Grade.notebook_id == SubmittedNotebook.id)
+                .join(Notebook, SubmittedNotebook.notebook_id == Notebook.id)
                 .join(SubmittedAssignment, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
                 .join(Assignment, SubmittedAssignment.assignment_id == Assignment.id)
                 .join(BaseCell, Grade.cell_id == BaseCell.id))
-        out: dict[tuple[str, str], dict[str, float | None]] = {}
-        for student, assignment, gid, auto in rows:
-            out.setdefault((student, assignment), {})[gid] = auto
+        out: dict[tuple[str, str, str], dict[str, float | None]] = {}
+        for student, assignment, notebook, gid, auto in rows:
+            out.setdefault((student, assignment, notebook), {})[gid] = auto
         return out
 
     @staticmethod
-    def matches(result: NotebookResult, recorded: dict[tuple[str, str], dict[str, float | None]]) -> bool:
+    def matches(result: NotebookResult,
+                recorded: dict[tuple[str, str, str], dict[str, float | None]]) -> bool:
         """True when the gradebook already holds this result's automatic scores."""
-        scores = recorded.get((result.student, result.assignment))
+        scores = recorded.get((result.student, result.assignment, result.name))
         return scores is not None and all(
             i.grade_id in scores and scores[i.grade_id] == i.points for i in result.items)
 
@@ -146,7 +166,8 @@ class GradebookWriter:
 
         gb = self.gb
         assignment = self.ws.assignment(result.assignment)
-        comments = _comments_by_answer_cell(assignment.source, result)
+        notebook = result.name
+        comments = _comments_by_answer_cell(assignment.source_of(notebook), result)
         meta = sub.meta if sub is not None else {}
         student: dict[str, str] = {}
         if meta.get("name") and meta.get("name") != result.student:
@@ -161,7 +182,7 @@ class GradebookWriter:
         when = parse_timestamp(sub.timestamp if sub is not None else None)
         if when is not None:
             submission.timestamp = when
-        grades, comments_of = self._rows(assignment.name, result.student)
+        grades, comments_of = self._rows(assignment.name, notebook, result.student)
         for item in result.items:
             grade = _one(grades, item.grade_id, "grade")
             grade.auto_score = item.points
@@ -172,9 +193,10 @@ class GradebookWriter:
         for grade_id, text in comments.items():
             _one(comments_of, grade_id, "comment").auto_comment = text
 
-    def _rows(self, assignment: str, student: str) -> tuple[dict[str, Any], dict[str, Any]]:
-        """The submission's grades and comments by cell name: two queries, where nbgrader's
-        ``find_grade`` and ``find_comment`` make one per cell."""
+    def _rows(self, assignment: str, notebook: str,
+              student: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The submitted notebook's grades and comments by cell name: two queries, where
+        nbgrader's ``find_grade`` and ``find_comment`` make one per cell."""
         from nbgrader.api import (
             Assignment,
             Comment,
@@ -194,7 +216,7 @@ class GradebookWriter:
                      .join(Notebook, Notebook.id == SubmittedNotebook.notebook_id)
                      .join(SubmittedAssignment, SubmittedAssignment.id == SubmittedNotebook.assignment_id)
                      .join(Assignment, Assignment.id == SubmittedAssignment.assignment_id)
-                     .filter(Notebook.name == assignment, Assignment.name == assignment,
+                     .filter(Notebook.name == notebook, Assignment.name == assignment,
                              SubmittedAssignment.student_id == student))
             out.append(dict(query.all()))
         return out[0], out[1]

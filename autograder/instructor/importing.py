@@ -31,7 +31,7 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 from autograder.instructor.workspace import SUBMISSION_META, Workspace
-from autograder.nb.course import assignments
+from autograder.nb.course import Assignment
 
 _UNSAFE = re.compile(r"[^\w.-]+")
 _CANVAS = re.compile(r"^(?P<name>.+?)_(?:(?P<late>LATE)_)?(?P<uid>\d+)_(?P<sid>\d+)_(?P<original>.+)$")
@@ -70,6 +70,11 @@ class Incoming:
     timestamp_txt: bytes | None = None
     original: str = ""  # the file name the student gave it
     order: tuple[bool, str, int] = (False, "", 0)  # (late, time, LMS file id): later hand-ins sort last
+    notebook: str = ""  # which of the assignment's notebooks it is; "" for the one named after it
+
+    @property
+    def name(self) -> str:
+        return self.notebook or self.assignment
 
     def meta(self) -> dict[str, object]:
         return {"student": self.who.id, "name": self.who.name, "lms_user_id": self.who.lms_user_id,
@@ -123,17 +128,18 @@ def _entry_name(info: zipfile.ZipInfo) -> str:
 
 def import_submissions(ws: Workspace, source: Path, *, assignment: str | None = None) -> ImportSummary:
     """Plan the whole import, refuse it if it would mix students up, then write it."""
-    known = [a.name for a in assignments(ws.root)]
+    catalogue = {a.name: a for a in ws.assignments()}
+    known = list(catalogue)
     if assignment is not None and assignment not in known:
         raise ValueError(f"unknown assignment {assignment!r}; the course has: {', '.join(known)}")
     summary = ImportSummary()
     if source.is_dir():
-        incoming = _from_folder(source, known, assignment, summary)
+        incoming = _from_folder(source, catalogue, assignment, summary)
     elif source.suffix.lower() == ".zip" and source.is_file():
         if not zipfile.is_zipfile(source):
             raise ValueError(f"{source} is not a zip file (it may be damaged or only named .zip): "
                              "download the export from your LMS again")
-        incoming = _from_zip(source, known, assignment, summary)
+        incoming = _from_zip(source, catalogue, assignment, summary)
     elif not source.exists():
         raise ValueError(f"{source} does not exist: give the folder that holds "
                          "<student>/<assignment>/ or the zip file your LMS exported")
@@ -146,12 +152,13 @@ def import_submissions(ws: Workspace, source: Path, *, assignment: str | None = 
     return summary
 
 
-def _from_folder(source: Path, known: list[str], given: str | None,
+def _from_folder(source: Path, catalogue: dict[str, Assignment], given: str | None,
                  summary: ImportSummary) -> list[Incoming]:
+    known = list(catalogue)
     folders = sorted({p.parent for p in source.glob("*/*/*.ipynb") if ".ipynb_checkpoints" not in p.parts})
     if not folders:
         raise ValueError(f"no notebooks in {source}: expected <student>/<assignment>/<name>.ipynb")
-    out = []
+    out: list[Incoming] = []
     for folder in folders:
         student_dir, assignment_dir = folder.parent.name, folder.name
         notebooks = sorted(folder.glob("*.ipynb"))
@@ -162,25 +169,35 @@ def _from_folder(source: Path, known: list[str], given: str | None,
         if assignment is None:
             summary.skipped.append(f"{folder} (no assignment called {assignment_dir!r})")
             continue
-        nb = pick_notebook(notebooks, assignment, where=f"{student_dir}/{assignment_dir}")
+        names = catalogue[assignment].names
+        where = f"{student_dir}/{assignment_dir}"
+        if len(names) == 1:
+            picked = {names[0]: pick_notebook(notebooks, names[0], where=where)}
+        else:  # several notebooks: each by its name, as nbgrader collects them
+            picked = {nb.stem: nb for nb in notebooks if nb.stem in names}
+            summary.skipped.extend(f"{nb} (not one of {assignment}'s notebooks: {', '.join(names)})"
+                                   for nb in notebooks if nb.stem not in names)
         stamp = folder / "timestamp.txt"
         who = Identity(student_id(student_dir), student_dir)
-        out.append(Incoming(who, assignment, nb.read_bytes(), str(nb),
+        out.extend(Incoming(who, assignment, nb.read_bytes(), str(nb),
                             submitted_at=_read_timestamp(stamp),
-                            timestamp_txt=stamp.read_bytes() if stamp.is_file() else None))
+                            timestamp_txt=stamp.read_bytes() if stamp.is_file() else None,
+                            notebook=name if name != assignment else "")
+                   for name, nb in picked.items())
     return out
 
 
-def pick_notebook(notebooks: list[Path], assignment: str, *, where: str) -> Path:
-    """The notebook to grade in a folder: the only one, or the one named after the assignment."""
+def pick_notebook(notebooks: list[Path], name: str, *, where: str) -> Path:
+    """The notebook to grade in a folder: the only one, or the one called ``name`` (the
+    assignment's notebook)."""
     if len(notebooks) == 1:
         return notebooks[0]
-    named = [p for p in notebooks if p.stem == assignment]
+    named = [p for p in notebooks if p.stem == name]
     if len(named) == 1:
         return named[0]
     raise ImportRefused(f"{where} holds {len(notebooks)} notebooks "
-                        f"({', '.join(p.name for p in notebooks)}) and none is named {assignment}.ipynb: "
-                        "keep the one to grade, or rename it to the assignment's name")
+                        f"({', '.join(p.name for p in notebooks)}) and none is named {name}.ipynb: "
+                        f"keep the one to grade, or rename it to {name}.ipynb")
 
 
 def _read_timestamp(path: Path) -> str | None:
@@ -190,8 +207,9 @@ def _read_timestamp(path: Path) -> str | None:
     return text or None
 
 
-def _from_zip(source: Path, known: list[str], given: str | None,
+def _from_zip(source: Path, catalogue: dict[str, Assignment], given: str | None,
               summary: ImportSummary) -> list[Incoming]:
+    known = list(catalogue)
     out = []
     with zipfile.ZipFile(source) as archive:
         entries = [i for i in archive.infolist()
@@ -219,8 +237,16 @@ def _from_zip(source: Path, known: list[str], given: str | None,
             if assignment is None:
                 summary.skipped.append(f"{name} (its name names no assignment; use --assignment)")
                 continue
+            names = catalogue[assignment].names
+            notebook = names[0]
+            if len(names) > 1:  # several notebooks: the file's own name says which
+                notebook = _COPY_SUFFIX.sub("", PurePosixPath(original).stem)
+                if notebook not in names:
+                    summary.skipped.append(f"{name} (not one of {assignment}'s notebooks: {', '.join(names)})")
+                    continue
             out.append(Incoming(who, assignment, archive.read(info), f"{source.name}: {name}",
-                                late=late, submitted_at=when, original=original, order=order))
+                                late=late, submitted_at=when, original=original, order=order,
+                                notebook=notebook if notebook != assignment else ""))
     return out
 
 
@@ -238,28 +264,29 @@ def _one_per_student_and_assignment(incoming: list[Incoming], summary: ImportSum
             raise ImportRefused(f"two students would share the id {sid!r}: {a.who.describe()} from "
                                 f"{a.origin} and {b.who.describe()} from {b.origin}; nothing was "
                                 "imported. Rename one folder or import them separately")
-    groups: dict[tuple[str, str], list[Incoming]] = {}
+    groups: dict[tuple[str, str, str], list[Incoming]] = {}
     for item in incoming:
-        groups.setdefault((item.who.id, item.assignment), []).append(item)
+        groups.setdefault((item.who.id, item.assignment, item.name), []).append(item)
     out = []
-    for (sid, assignment), items in sorted(groups.items()):
+    for (sid, assignment, notebook), items in sorted(groups.items()):
         # one hand-in is the files with the same late flag and time (Canvas numbers each file)
         latest = max(i.order[:2] for i in items)
         last = sorted((i for i in items if i.order[:2] == latest), key=lambda i: i.order)
         if len(last) > 1:  # one hand-in with several notebooks: only the assignment's name decides
-            named = [i for i in last if _COPY_SUFFIX.sub("", PurePosixPath(i.original).stem) == assignment]
+            named = [i for i in last if _COPY_SUFFIX.sub("", PurePosixPath(i.original).stem) == notebook]
             if len(named) != 1:
                 raise ImportRefused(
                     f"{last[0].who.describe()} handed in {len(last)} notebooks for {assignment} "
                     f"({', '.join(sorted(i.original for i in last))}) and "
-                    f"{'none' if not named else 'more than one'} is named {assignment}.ipynb: "
+                    f"{'none' if not named else 'more than one'} is named {notebook}.ipynb: "
                     "nothing was imported. Remove the ones not to grade from the export, "
                     "or import this student's notebook alone with --assignment")
             last = named
         keep = last[0]
         if len(items) > 1:
             others = "; ".join(i.origin for i in items if i is not keep)
-            summary.notes.append(f"{sid}/{assignment}: {len(items)} notebooks; kept the latest, "
+            where = f"{sid}/{assignment}" + (f"/{notebook}" if notebook != assignment else "")
+            summary.notes.append(f"{where}: {len(items)} notebooks; kept the latest, "
                                  f"{keep.origin}{' (LATE)' if keep.late else ''}; ignored {others}")
         out.append(keep)
     return out
@@ -298,19 +325,27 @@ def _refuse_clashes_with_workspace(ws: Workspace, chosen: list[Incoming]) -> Non
 def _write(ws: Workspace, chosen: list[Incoming], summary: ImportSummary) -> None:
     """Every file goes to a temporary name first; the renames happen only when all are written."""
     staged: list[tuple[Path, Path]] = []
+    hand_ins: dict[tuple[str, str], list[Incoming]] = {}
+    for item in chosen:
+        hand_ins.setdefault((item.who.id, item.assignment), []).append(item)
     try:
-        for item in chosen:
-            folder = ws.submitted / item.who.id / item.assignment
-            target = folder / f"{item.assignment}.ipynb"
-            label = f"{item.who.id}/{item.assignment}"
-            meta = json.dumps(item.meta(), indent=1, ensure_ascii=False).encode()
-            files = {target: item.data, folder / SUBMISSION_META: meta}
-            if item.timestamp_txt is not None:
-                files[folder / "timestamp.txt"] = item.timestamp_txt
+        for (sid, assignment), items in hand_ins.items():
+            folder = ws.submitted / sid / assignment
+            label = f"{sid}/{assignment}"
+            about = items[0].meta()
+            if len(items) > 1:
+                about["source"] = "; ".join(i.origin for i in items)
+            meta = json.dumps(about, indent=1, ensure_ascii=False).encode()
+            files = {folder / f"{i.name}.ipynb": i.data for i in items}
+            targets = list(files)
+            files[folder / SUBMISSION_META] = meta
+            stamp = next((i.timestamp_txt for i in items if i.timestamp_txt is not None), None)
+            if stamp is not None:
+                files[folder / "timestamp.txt"] = stamp
             if all(p.is_file() and p.read_bytes() == data for p, data in files.items()):
                 summary.unchanged.append(label)
                 continue
-            (summary.updated if target.exists() else summary.added).append(label)
+            (summary.updated if any(t.exists() for t in targets) else summary.added).append(label)
             for path, data in files.items():
                 path.parent.mkdir(parents=True, exist_ok=True)
                 tmp = path.with_name(f".{path.name}.importing")

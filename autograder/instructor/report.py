@@ -24,7 +24,7 @@ from autograder.instructor import mathjax
 from autograder.instructor.books import Books, read_books
 from autograder.instructor.export import points
 from autograder.instructor.grade_all import load_raw
-from autograder.instructor.workspace import Workspace
+from autograder.instructor.workspace import Workspace, item_label
 from autograder.nb.course import read
 from autograder.nb.headings import item_titles
 
@@ -46,22 +46,31 @@ class Problem:
 @dataclass
 class ReportData:
     books: Books
-    raw: dict[tuple[str, str], dict[str, Any]]
-    titles: dict[str, dict[str, str]]  # assignment -> grade id -> heading
+    raw: dict[tuple[str, str, str], dict[str, Any]]
+    titles: dict[str, dict[str, str]]  # assignment -> item label (item_label) -> heading
     problems: list[Problem] = field(default_factory=list)
 
 
 def _collect(ws: Workspace) -> ReportData:
     books = read_books(ws)
     raw = load_raw(ws)
-    titles = {}
+    titles: dict[str, dict[str, str]] = {}
     for name in books.assignments:
+        titles[name] = {}
         try:
-            titles[name] = item_titles(read(ws.assignment(name).source))
-        except (ValueError, OSError):
-            titles[name] = {}
+            known = ws.assignment(name)
+        except ValueError:
+            continue
+        for notebook in known.names:
+            try:
+                found = item_titles(read(known.source_of(notebook)))
+            except (ValueError, OSError):
+                continue
+            several = len(known.names) > 1
+            titles[name].update({item_label(name, notebook, gid): f"{notebook}: {t}" if several else t
+                                 for gid, t in found.items()})
     data = ReportData(books, raw, titles)
-    for (student, assignment), result in sorted(raw.items()):
+    for (student, assignment, _), result in sorted(raw.items()):
         for p in result.get("problems", []):
             data.problems.append(Problem(student, assignment, "problem", str(p)))
         for f in result.get("flags", []):
@@ -80,7 +89,7 @@ def plot_distributions(data: ReportData, folder: Path) -> list[Path]:
         group = [b for (s, a), b in data.books.books.items() if a == name]
         if not group:
             continue
-        items = list(data.titles.get(name) or group[0].cells)
+        items = list(data.titles.get(name) or [item_label(name, n, g) for n, g, _ in group[0].items()])
         fig, (left, right) = plt.subplots(1, 2, figsize=(12, max(3.6, 0.22 * len(items) + 1.2)),
                                           gridspec_kw={"width_ratios": [1, 2]})
         totals = [100 * b.score / (max_score or 1.0) for b in group]
@@ -88,11 +97,11 @@ def plot_distributions(data: ReportData, folder: Path) -> list[Path]:
         left.set(title=f"{name}: total score", xlabel="% of points (manual grades included)",
                  ylabel="students")
         rates = []
-        for gid in items:
-            got = [b.cells[gid] for b in group if gid in b.cells]
+        for label in items:
+            got = [c for b in group for n, g, c in b.items() if item_label(name, n, g) == label]
             rates.append(100 * sum(1 for c in got if c.score >= c.max_points > 0) / max(1, len(got)))
         right.barh(range(len(items)), rates, color="#6a994e")
-        right.set_yticks(range(len(items)), [_label(data.titles.get(name, {}).get(g, g)) for g in items],
+        right.set_yticks(range(len(items)), [_label(data.titles.get(name, {}).get(i, i)) for i in items],
                          fontsize=7)
         right.invert_yaxis()
         right.set(title="share of students with full marks on each item", xlabel="%", xlim=(0, 100))
@@ -154,19 +163,22 @@ def write_report(ws: Workspace, *, formgrader_url: str = FORMGRADER) -> Path:
     failed: Counter[str] = Counter()
     mistakes: Counter[str] = Counter()
     for (_, name), book in books.books.items():
-        for gid, c in book.cells.items():
+        for notebook, gid, c in book.items():
             if not c.waits_for_grader and c.score < c.max_points:
-                failed[f"{name}: {data.titles.get(name, {}).get(gid, gid)}"] += 1
-    for (_, name), result in data.raw.items():
+                label = item_label(name, notebook, gid)
+                failed[f"{name}: {data.titles.get(name, {}).get(label, label)}"] += 1
+    for (_, name, _), result in data.raw.items():
         for item in result.get("items", []):
             mistakes.update(f"{name}: {m}" for m in set(item.get("mistakes", [])))
 
     queue = []
     for (sid, name), book in sorted(books.books.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-        for gid in book.waiting:
-            link = f"{formgrader_url.rstrip('/')}/formgrader/submissions/{book.submitted_notebook_id}"
+        for notebook, gid in book.waiting:
+            link = (f"{formgrader_url.rstrip('/')}/formgrader/submissions/"
+                    f"{book.sheets[notebook].submitted_notebook_id}")
+            label = item_label(name, notebook, gid)
             queue.append([e(name), _who(books.students[sid].name, sid),
-                          e(data.titles.get(name, {}).get(gid, gid)),
+                          e(data.titles.get(name, {}).get(label, label)),
                           f'<a href="{e(link)}">grade in formgrader</a>'])
 
     problems = [[e(p.student), e(p.assignment), "flagged" if p.kind == "flag" else "problem", e(p.reason)]

@@ -15,18 +15,41 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @dataclass(frozen=True)
 class Assignment:
-    """One numbered notebook: ``solutions/<name>/<name>.ipynb`` → ``notebooks/<name>/``."""
+    """An assignment: a folder of source notebooks, each graded under its own name.
+
+    This course's (``solutions/<name>/<name>.ipynb`` → ``notebooks/<name>/``) have one
+    notebook, named after the assignment; another nbgrader course's
+    (``autograder.nb.coursedir``) give their ``notebooks`` and ``source_folder``.
+    """
 
     name: str
     root: Path = ROOT
+    notebooks: tuple[str, ...] = ()  # () for this course's: the one named after the assignment
+    source_folder: Path | None = None  # None for this course's: solutions/<name>/
 
     @property
     def number(self) -> str:
         return self.name.split("_", 1)[0]
 
     @property
+    def folder(self) -> Path:
+        return self.source_folder or self.root / "solutions" / self.name
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Its notebooks' names, as the gradebook records them."""
+        return self.notebooks or (self.name,)
+
+    def source_of(self, notebook: str) -> Path:
+        return self.folder / f"{notebook}.ipynb"
+
+    @property
     def source(self) -> Path:
-        return self.root / "solutions" / self.name / f"{self.name}.ipynb"
+        """The source notebook of a one-notebook assignment (as every one of this course is)."""
+        if len(self.names) != 1:
+            raise ValueError(f"{self.name} has {len(self.names)} notebooks: name one of "
+                             f"{', '.join(self.names)}")
+        return self.source_of(self.names[0])
 
     @property
     def release(self) -> Path:

@@ -6,6 +6,7 @@ visible check data, written from the grader's specifications.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 from pathlib import Path
@@ -19,7 +20,10 @@ from autograder.nb.course import (
     assignments,
     ensure_tools_on_path,
     fast_gradebook,
+    is_test,
+    nbgrader_meta,
 )
+from autograder.nb.coursedir import Course
 from autograder.specs.export import exercises_text, write_exercises
 
 
@@ -33,11 +37,12 @@ class ReleaseError(RuntimeError):
 
 
 def generate(*, root: Path = ROOT, out_dir: Path | None = None, db_url: str | None = None,
-             names: list[str] | None = None) -> list[Path]:
+             names: list[str] | None = None, exercises: bool = True) -> list[Path]:
     """Write the release of each assignment (all by default) into ``out_dir`` (``notebooks/``).
 
     ``db_url`` defaults to a throw-away gradebook, so building a release never touches
-    the instructor's; ``dlf grade`` registers assignments in the real one.
+    the instructor's; ``dlf grade`` registers assignments in the real one (and asks for
+    no visible check data: ``exercises=False``).
     """
     ensure_tools_on_path()
     fast_gradebook()
@@ -70,8 +75,60 @@ def generate(*, root: Path = ROOT, out_dir: Path | None = None, db_url: str | No
             for nb_path in target.glob("*.ipynb"):
                 _normalise(nb_path)
                 written.append(nb_path)
-    written += write_exercises([a.number for a in chosen], exercises_dir(root, out_dir))
+    if exercises:
+        written += write_exercises([a.number for a in chosen], exercises_dir(root, out_dir))
     return written
+
+
+def register(course: Course, names: list[str], *, db_url: str, out_dir: Path) -> dict[tuple[str, str], Path]:
+    """Another nbgrader course's assignments into the gradebook at ``db_url``: nbgrader's
+    generate_assignment with the course's configuration, run from the course's folder as
+    nbgrader is (it looks for ``autotests.yml`` there), into ``out_dir``.
+
+    Returns, for each notebook whose test cells generate_assignment rewrote (``### AUTOTEST``
+    lines become asserts), its source notebook with the test cells as the gradebook now
+    holds them, written under ``out_dir``: what ``nbgrader autograde`` runs.
+    """
+    ensure_tools_on_path()
+    fast_gradebook()
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+
+    config = course.config()
+    config.CourseDirectory.release_directory = str(out_dir / "release")
+    config.CourseDirectory.db_url = db_url
+    api = NbGraderAPI(CourseDirectory(config=config), config=config)
+    with contextlib.chdir(course.root):
+        for name in names:
+            result = api.generate_assignment(name, force=True, create=True)
+            if not result.get("success"):
+                raise ReleaseError(f"nbgrader could not register {name} of {course.root}:\n"
+                                   f"{result.get('error') or result.get('log')}")
+    return _tests_as_recorded(course, names, db_url, out_dir / "sources")
+
+
+def _tests_as_recorded(course: Course, names: list[str], db_url: str,
+                       out_dir: Path) -> dict[tuple[str, str], Path]:
+    from nbgrader.api import Gradebook
+
+    out: dict[tuple[str, str], Path] = {}
+    with Gradebook(db_url) as gb:
+        for assignment in course.assignments():
+            if assignment.name not in names:
+                continue
+            for notebook in assignment.names:
+                recorded = {c.name: c.source for c in gb.find_notebook(notebook, assignment.name).source_cells}
+                nb = nbformat.read(str(assignment.source_of(notebook)), as_version=4)
+                rewritten = [cell for cell in nb.cells if is_test(cell)
+                             and recorded.get(nbgrader_meta(cell).get("grade_id"), cell.source) != cell.source]
+                for cell in rewritten:
+                    cell.source = recorded[nbgrader_meta(cell)["grade_id"]]
+                if rewritten:
+                    path = out_dir / assignment.name / f"{notebook}.ipynb"
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    nbformat.write(nb, str(path))
+                    out[(assignment.name, notebook)] = path
+    return out
 
 
 def exercises_dir(root: Path, out_dir: Path) -> Path:

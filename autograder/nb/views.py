@@ -300,10 +300,25 @@ def build_view(assignment: Assignment | None, *, root: Path = ROOT, out: Path | 
         indent=1) + "\n")
     for item in [staging, *staging.rglob("*")]:  # nobody else may change what sandboxes import
         item.chmod(0o755 if item.is_dir() else 0o644)
-    if target.exists():
-        shutil.rmtree(target)
-    staging.rename(target)
+    _replace(target, staging)
     return view
+
+
+def _replace(target: Path, staging: Path) -> None:
+    """Put ``staging`` at ``target``; several workers may rebuild the same stale view at once,
+    and each then ends with one complete view there (their builds are the same)."""
+    old = staging.with_name(staging.name + ".old")
+    try:
+        target.rename(old)
+    except FileNotFoundError:
+        pass  # no view yet, or another worker is replacing it
+    except OSError:
+        shutil.rmtree(target, ignore_errors=True)
+    try:
+        staging.rename(target)
+    except OSError:  # another worker's build got there first
+        shutil.rmtree(staging, ignore_errors=True)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def _trusted(path: Path) -> bool:

@@ -20,7 +20,6 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +35,7 @@ from autograder.sandbox.stream import CellRun, EventStream, Flag
 
 SANDBOX_DIR = Path(__file__).resolve().parent
 COURSE_PACKAGES = ("autograder", "reference_impl", "tests", "bench", "solutions")
-MAX_ZYGOTES = 3  # per worker thread: each holds numpy, matplotlib and IPython (~100 MB)
+MAX_ZYGOTES = 3  # per worker: each holds numpy, matplotlib and IPython (~100 MB)
 START_TIMEOUT = 120.0
 
 BOOTSTRAP = """\
@@ -201,43 +200,32 @@ def _memfd(name: str, data: bytes) -> int:
     return fd
 
 
-# Keyed by thread too: a zygote serves one caller at a time, and a Dask worker may grade on
-# several threads.
-_zygotes: collections.OrderedDict[tuple[int, str, tuple[str, ...]], Zygote] = collections.OrderedDict()
-_zygotes_lock = threading.Lock()
+_zygotes: collections.OrderedDict[tuple[str, tuple[str, ...]], Zygote] = collections.OrderedDict()
 
 
 def zygote_for(view: Path, preload: tuple[str, ...] = ()) -> Zygote:
-    """This thread's zygote for ``view``, started on first use (a few per thread at most)."""
-    thread = threading.get_ident()
-    key = (thread, str(view), preload)
-    stale: list[Zygote] = []
-    with _zygotes_lock:
-        zygote = _zygotes.get(key)
-        if zygote is not None and zygote.alive():
-            _zygotes.move_to_end(key)
-            return zygote
-        if zygote is not None:
-            stale.append(_zygotes.pop(key))
-        mine = [k for k in _zygotes if k[0] == thread]
-        while len(mine) >= MAX_ZYGOTES:
-            stale.append(_zygotes.pop(mine.pop(0)))
-    for old in stale:
-        old.close()
+    """This process's zygote for ``view``, started on first use (a few per process at most)."""
+    key = (str(view), preload)
+    zygote = _zygotes.get(key)
+    if zygote is not None and zygote.alive():
+        _zygotes.move_to_end(key)
+        return zygote
+    if zygote is not None:
+        zygote.close()
+        del _zygotes[key]
+    while len(_zygotes) >= MAX_ZYGOTES:
+        _, oldest = _zygotes.popitem(last=False)
+        oldest.close()
     zygote = Zygote(view, preload=preload)
     zygote.start()
-    with _zygotes_lock:
-        _zygotes[key] = zygote
+    _zygotes[key] = zygote
     return zygote
 
 
 @atexit.register
 def close_zygotes() -> None:
-    with _zygotes_lock:
-        zygotes = list(_zygotes.values())
-        _zygotes.clear()
-    for zygote in zygotes:
-        zygote.close()
+    while _zygotes:
+        _zygotes.popitem()[1].close()
 
 
 def execute(nb: NotebookNode, *, view: Path, limits: Limits | None = None,
@@ -286,7 +274,8 @@ def _launch(owner: Zygote, code: list[tuple[int, str]], limits: Limits,
                       max_file_bytes=limits.max_file_bytes,
                       cpu_seconds=limits.cpu_seconds or limits.notebook_timeout + 1.0,
                       skip=list(skip), file_names=[n for n, _ in files.files] if files else [],
-                      max_files_bytes=limits.max_files_bytes)
+                      max_files_bytes=limits.max_files_bytes,
+                      n_course_files=files.n_course if files else 0)
     request = {"plan": plan.__dict__, "cells": code, "cell_timeout": limits.cell_timeout,
                "tail_bytes": limits.output_tail_bytes}
     fds = [fd for _, fd in files.files] if files else []
@@ -354,8 +343,11 @@ def _collect(run: Execution, stream: EventStream, killed_for: str | None) -> Non
         cell = run.notebook.cells[index]
         executed += 1
         cell.execution_count = executed
-        outputs = [nbformat.v4.new_output("stream", name="stdout", text=cell_run.output)] \
-            if cell_run.output else []
+        outputs = [nbformat.v4.new_output("stream", name=name, text=text)
+                   for name, text in (("stdout", cell_run.output), ("stderr", cell_run.stderr)) if text]
+        if cell_run.value is not None:
+            outputs.append(nbformat.v4.new_output("execute_result", data={"text/plain": cell_run.value},
+                                                  execution_count=executed))
         if cell_run.error:
             run.errors[index] = cell_run.error
             ename, _, evalue = cell_run.error.partition(": ")

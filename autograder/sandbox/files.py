@@ -6,6 +6,12 @@ count and a number of bytes. A symbolic link (``answers -> /course/solutions``) 
 named in a flag and never read, and a notebook or folder that is itself a link is
 refused. The open descriptors go to the sandbox, which copies them into its private
 working folder, so no path of the grader's is ever opened from inside it.
+
+Another nbgrader course's assignment may have files of its own beside its notebooks
+(data, helper modules): nbgrader copies them over the student's files before it runs a
+notebook. They travel the same way, opened here one by one (never its source folder,
+which holds the solutions and hidden tests) and copied first, so they win over a
+student's file of the same name.
 """
 
 from __future__ import annotations
@@ -13,10 +19,12 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 MAX_NOTEBOOK_BYTES = 128 * 1024**2
+MAX_COURSE_FILES = 256  # an assignment's own files; the sandbox's tmpfs caps their bytes
 
 
 class SubmissionRefused(Exception):
@@ -27,6 +35,7 @@ class SubmissionRefused(Exception):
 class SubmissionFiles:
     notebook: bytes
     files: list[tuple[str, int]] = field(default_factory=list)  # name, descriptor
+    n_course: int = 0  # how many of ``files``, first, are the course's own (not the student's)
     problems: list[str] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
 
@@ -117,3 +126,40 @@ def _open_beside(folder: int, notebook: str, out: SubmissionFiles, max_files: in
             break
         total += info.st_size
         out.files.append((name, fd))
+
+
+def safe_name(name: str) -> bool:
+    """A relative path inside the working folder: no absolute path, no ``..``, no empty part."""
+    parts = name.split("/")
+    return bool(name) and not name.startswith("/") and all(p not in ("", ".", "..") for p in parts)
+
+
+def open_course_files(files: Sequence[tuple[str, str]], into: SubmissionFiles) -> list[str]:
+    """Open the course's own files (``(name, path)``) and put them first in ``into``.
+
+    Returns the problems: a file that is a symbolic link, not a regular file, or beyond
+    ``MAX_COURSE_FILES``, is not copied.
+    """
+    problems: list[str] = []
+    opened: list[tuple[str, int]] = []
+    for name, path in files:
+        if len(opened) >= MAX_COURSE_FILES:
+            problems.append(f"only the first {MAX_COURSE_FILES} of the assignment's own files were copied")
+            break
+        if not safe_name(name):
+            problems.append(f"the assignment's file {name!r} has a name that leaves its folder; not copied")
+            continue
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK | os.O_NOFOLLOW)
+        except OSError as exc:
+            why = "is a symbolic link" if exc.errno == errno.ELOOP else f"cannot be opened ({exc.strerror})"
+            problems.append(f"the assignment's file {name} {why}; it was not copied")
+            continue
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            problems.append(f"the assignment's file {name} is not a regular file; it was not copied")
+            continue
+        opened.append((name, fd))
+    into.files[:0] = opened
+    into.n_course += len(opened)
+    return problems

@@ -79,7 +79,8 @@ class Plan:
     cpu_seconds: float
     skip: list[str] = field(default_factory=list)
     file_names: list[str] = field(default_factory=list)  # one descriptor each, in this order
-    max_files_bytes: int = 64 * 1024**2
+    max_files_bytes: int = 64 * 1024**2  # for the student's files
+    n_course_files: int = 0  # the first file names are the course's own: no byte budget but the tmpfs's
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Plan:
@@ -336,22 +337,36 @@ def _close_sources(ctx: Context) -> bool | None:
 
 def _copy_submission_files(ctx: Context) -> bool | None:
     """The files handed in beside the notebook, from descriptors the grader opened without
-    following any symbolic link, into the working folder, before privileges are dropped."""
+    following any symbolic link, into the working folder, before privileges are dropped.
+
+    The course's own files come first (a relative path may name a subfolder) and win: a
+    student's file of the same name is not copied, as nbgrader overwrites it."""
     if not ctx.workdir:
         ctx.workdir = tempfile.mkdtemp(prefix="dlf-work-", dir="/tmp")
     budget = ctx.plan.max_files_bytes
-    for name, fd in zip(ctx.plan.file_names, ctx.file_fds, strict=True):
-        if "/" in name or name in (".", "..") or not name:
+    for index, (name, fd) in enumerate(zip(ctx.plan.file_names, ctx.file_fds, strict=True)):
+        course = index < ctx.plan.n_course_files
+        parts = name.split("/")
+        if not name or any(p in ("", ".", "..") for p in parts) or (len(parts) > 1 and not course):
             os.close(fd)
             continue
-        out = os.open(os.path.join(ctx.workdir, name),
-                      os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
         try:
-            while budget > 0:
-                chunk = os.read(fd, min(1 << 20, budget))
+            for depth in range(1, len(parts)):
+                folder = os.path.join(ctx.workdir, *parts[:depth])
+                if not os.path.isdir(folder):
+                    os.mkdir(folder, 0o755)
+            out = os.open(os.path.join(ctx.workdir, name),
+                          os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+        except OSError:  # the course already put a file or folder there
+            os.close(fd)
+            continue
+        try:
+            while budget > 0 or course:
+                chunk = os.read(fd, 1 << 20 if course else min(1 << 20, budget))
                 if not chunk:
                     break
-                budget -= len(chunk)
+                if not course:
+                    budget -= len(chunk)
                 view = memoryview(chunk)
                 while view:
                     view = view[os.write(out, view):]

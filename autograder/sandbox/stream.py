@@ -31,8 +31,11 @@ class CellRun:
     index: int
     ended: bool = False
     error: str | None = None  # "ExceptionName: message" when the cell raised
-    output: str = ""
+    output: str = ""  # the tail of what it wrote to stdout
     out_bytes: int = 0
+    stderr: str = ""  # the tail of what it wrote to stderr
+    err_bytes: int = 0
+    value: str | None = None  # the text/plain of the value it displayed (Jupyter's execute_result)
     records: list[dict[str, Any]] = field(default_factory=list)  # raw events, in order
     n_records: int = 0
 
@@ -150,6 +153,10 @@ class EventStream:
         cell.ended = True
         cell.output = str(event.get("out", ""))
         cell.out_bytes = int(event.get("out_bytes", 0))
+        cell.stderr = str(event.get("err", ""))
+        cell.err_bytes = int(event.get("err_bytes", 0))
+        if "value" in event:
+            cell.value = str(event["value"])
         if "ename" in event:
             cell.error = f"{event['ename']}: {event.get('evalue', '')}"
         self.current = None

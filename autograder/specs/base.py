@@ -81,6 +81,7 @@ class FunctionCheck:
     hint: str = ""
     callable_answer: bool = True
     truth: Callable[[Case], Any] | None = None
+    shape_hint: str = ""  # what the result's shape follows from, said when a shape is wrong
     type: str = field(default="function", init=False)
 
     def make_cases(self, hidden: bool) -> list[Case]:
@@ -119,7 +120,8 @@ class FunctionCheck:
         cases, expected, mistakes = self.prepared(False)
         return CheckData(self.id, self.title, self.type, self.kind, self.tol, self.probe,
                          self.callable_answer, tuple(cases), tuple(expected), tuple(mistakes),
-                         judge=getattr(self, "judge", ""), compare=self.compare, hint=self.hint)
+                         judge=getattr(self, "judge", ""), compare=self.compare, hint=self.hint,
+                         shape_hint=self.shape_hint)
 
     def visible_data(self) -> dict[str, Any]:
         cases, expected, mistakes = self.prepared(False)
@@ -135,7 +137,7 @@ class FunctionCheck:
             out["mistakes"] = [{"name": m.name, "hint": m.hint,
                                 "outputs": [values.encode(o) for o in m.outputs]}
                                for m in mistakes]
-        for name in ("compare", "hint"):
+        for name in ("compare", "hint", "shape_hint"):
             if getattr(self, name):
                 out[name] = getattr(self, name)
         return out
@@ -156,7 +158,7 @@ class FunctionCheck:
                                   mistakes=mistakes)
         return judge_cases(check_id=self.id, title=self.title, tol=self.tol, cases=cases,
                            observations=observations, expected=expected, mistakes=mistakes,
-                           hidden=hidden)
+                           hidden=hidden, shape_hint=self.shape_hint)
 
 
 @dataclass(frozen=True)
@@ -207,9 +209,10 @@ class ValueCheck(_NoCases):
         return [(coerce_kind(v, self.kind), n, h) for v, n, h in self.mistakes]
 
     def visible_data(self) -> dict[str, Any]:
+        # Only the form: a known wrong value is a function of the right one (its sign
+        # flipped, a factor of N), so even the mistakes stay on the grader's side.
         return {"id": self.id, "title": self.title, "type": self.type, "kind": self.kind,
-                "tol": _encode_tol(self.tol),
-                "value_mistakes": [[values.encode(v), n, h] for v, n, h in self._mistakes()]}
+                "tol": _encode_tol(self.tol)}
 
     def evaluate(self, observations: Sequence[Observation], *, hidden: bool = False) -> Verdict:
         return judge_value(check_id=self.id, title=self.title,
@@ -231,10 +234,10 @@ class ChoiceCheck(_NoCases):
     type: str = field(default="choice", init=False)
 
     def visible_data(self) -> dict[str, Any]:
+        # A known wrong choice is the right one with a slip: it stays on the grader's side.
         return {"id": self.id, "title": self.title, "type": self.type, "kind": self.kind,
                 "options": self.options,
-                "length": len(self.expected) if self.kind == "order" else None,
-                "value_mistakes": [list(m) for m in self.mistakes]}
+                "length": len(self.expected) if self.kind == "order" else None}
 
     def evaluate(self, observations: Sequence[Observation], *, hidden: bool = False) -> Verdict:
         return judge_choice(check_id=self.id, title=self.title,

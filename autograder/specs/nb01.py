@@ -296,6 +296,9 @@ COUNT_PARAMETERS = FunctionCheck(
         Mistake("biases given to the input layer", "the input layer only holds the data: "
                 "biases belong to the units that compute, d_out per layer",
                 lambda s: sum(a * b + a for a, b in pairwise(s))),
+        Mistake("biases given to the input layer", "the input layer only holds the data: it has "
+                "no weights and no biases; count d_in·d_out + d_out for each later layer",
+                lambda s: count_parameters(s) + s[0]),
         Mistake("the output biases left out", "the output layer has biases too",
                 lambda s: sum(a * b for a, b in pairwise(s)) + sum(s[1:-1])),
     ),

@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from autograder.checks.cases import Case, probe
-from autograder.checks.compare import Tolerance
+from autograder.checks.compare import Tolerance, significant_close
 from autograder.checks.notebooks.nb02 import CUBE, EXP, GAUSS, SIN, SOFTPLUS, UNSTABLE_HINT
 from autograder.specs.base import ChoiceCheck, FunctionCheck, Mistake, ValueCheck
 from autograder.specs.registry import register
@@ -35,6 +35,8 @@ def _arr(values: Any, dtype: Any = np.float64) -> Array:
 
 
 STABLE_CALL = probe("common.stable_call", hint=UNSTABLE_HINT)
+_TANH_UNSTABLE = ("a ratio of exponentials overflows once |z| > 709 and then gives inf / inf = "
+                  "NaN: np.tanh is stable, and so is 2σ(2z) − 1 with your stable sigmoid")
 
 
 def numerical_derivative_reference(f: Callable[[Any], Any], z: Any, eps: float = 1e-5) -> Array:
@@ -58,6 +60,9 @@ def _batch(rng: np.random.Generator) -> Array:
     return np.round(rng.uniform(-3.0, 3.0, size=(2, 3)), 2)
 
 
+_INTEGER = Case((np.array([-4, -1, 0, 1, 3]),), "integer z: the output is still a float array")
+
+
 def _unary_cases(extreme_visible: bool) -> Callable[[np.random.Generator], list[Case]]:
     def make(rng: np.random.Generator) -> list[Case]:
         cases = [Case((_arr(_AROUND_ZERO[1]),), _AROUND_ZERO[0]),
@@ -66,6 +71,7 @@ def _unary_cases(extreme_visible: bool) -> Callable[[np.random.Generator], list[
         if extreme_visible:
             cases.append(Case((_arr([-1000.0, 0.0, 1000.0]),),
                               "z = ±1000: must stay finite, without any overflow"))
+        cases.append(_INTEGER)
         return cases
     return make
 
@@ -93,6 +99,7 @@ def _alpha_cases(default: float) -> Callable[[np.random.Generator], list[Case]]:
             Case((_batch(rng),), "a (2, 3) batch, alpha=0.2", {"alpha": 0.2}),
             Case((_arr([-30.0, -3.0, -0.1, 0.0, 0.1, 3.0]),), "alpha=0.5, both sides and 0",
                  {"alpha": 0.5}),
+            Case(_INTEGER.args, f"{_INTEGER.label}, alpha=0.25", {"alpha": 0.25}),
         ]
     return make
 
@@ -111,6 +118,7 @@ def _prelu_cases(rng: np.random.Generator) -> list[Case]:
         Case((_arr(_AROUND_ZERO[1]), 0.25), f"{_AROUND_ZERO[0]}, one slope a = 0.25"),
         Case((_batch(rng), _arr([0.1, 0.25, 0.5])), "a (2, 3) batch, one slope per unit a: (3,)"),
         Case((_arr([[-2.0, 1.0], [0.5, -4.0]]), 0.0), "a = 0: PReLU is plain ReLU"),
+        Case((np.array([[-2, 0, 3], [1, -4, 0]]), 0.5), "integer z: float output"),
     ]
 
 
@@ -302,6 +310,26 @@ def _maxout_grad_all_ties(z: Any, pieces: int) -> Array:
     return (groups == groups.max(axis=2, keepdims=True)).astype(np.float64).reshape(z.shape)
 
 
+def _in_input_dtype(reference: Callable[..., Any]) -> Callable[..., Any]:
+    """The reference's values written into an array of z's own dtype: np.empty_like(z) or
+    np.full_like(z, alpha) of an integer z holds integers, and the fractions are cut off."""
+
+    def impl(z: Any, *args: Any, **kwargs: Any) -> Array:
+        z = np.asarray(z)
+        return np.asarray(reference(z, *args, **kwargs)).astype(z.dtype)
+
+    return impl
+
+
+def _integer_output(reference: Callable[..., Any]) -> Mistake:
+    return Mistake("an integer output array", "np.empty_like(z), np.zeros_like(z) or "
+                   "np.full_like(z, alpha) of an integer z make an integer array, which cuts off "
+                   "every fraction: build the output as floats (np.where, or "
+                   "np.zeros(z.shape))", _in_input_dtype(reference))
+
+
+_SHAPE_OF_DERIVATIVE = ("a derivative has the shape of what it differentiates: g′(z) holds one "
+                        "slope for every entry of z, so it has z's shape")
 _SLOPE_ON_POSITIVES = "the slope multiplies the negative side only: g(z) = z for z > 0"
 _KINK = ("at the kink z = 0 take the left (z <= 0) branch: test z > 0, not z >= 0")
 _OUTPUT_NOT_INPUT = ("the derivative takes the input z, not the output; evaluate the "
@@ -316,6 +344,7 @@ NUMERICAL_DERIVATIVE = FunctionCheck(
     cases=_fd_cases,
     hidden_cases=_fd_hidden,
     tol=FD_TOL,
+    shape_hint=_SHAPE_OF_DERIVATIVE,
     mistakes=(
         Mistake("a forward difference", "use the centred difference (f(z + ε) − f(z − ε)) / 2ε: "
                 "its error shrinks like ε², the one-sided one only like ε",
@@ -333,6 +362,7 @@ SIGMOID_CHECK = FunctionCheck(
     id="02.sigmoid", title="sigmoid(z)", reference=A.sigmoid,
     cases=_unary_cases(True), hidden_cases=_unary_hidden, probe=STABLE_CALL, tol=FLOAT32_TOL,
     mistakes=(
+        _integer_output(A.sigmoid),
         Mistake("the sign of the exponent flipped", "σ(z) = 1 / (1 + e^(−z)); σ(2) is about 0.88",
                 lambda z: A.sigmoid(-np.asarray(z))),
         Mistake("tanh instead of the sigmoid", "the sigmoid lies in (0, 1), σ(0) = 0.5", A.tanh),
@@ -343,9 +373,14 @@ SIGMOID_CHECK = FunctionCheck(
 SIGMOID_GRAD = FunctionCheck(
     id="02.sigmoid_grad", title="sigmoid_grad(z)", reference=A.sigmoid_grad,
     cases=_unary_cases(True), hidden_cases=_unary_hidden, tol=FLOAT32_TOL,
+    shape_hint=_SHAPE_OF_DERIVATIVE,
     mistakes=(
+        _integer_output(A.sigmoid_grad),
         Mistake("computed on the output", _OUTPUT_NOT_INPUT + ": σ′(z) = σ(z)(1 − σ(z))",
                 lambda z: A.sigmoid_grad(A.sigmoid(z))),
+        Mistake("σ′ computed from z instead of σ(z)", "σ′ = s(1 − s) is written with the output "
+                "s = σ(z): compute s = sigmoid(z) first, then s * (1 - s), not z * (1 - z)",
+                lambda z: np.asarray(z) * (1.0 - np.asarray(z))),
         Mistake("the factor (1 − σ(z)) left out", "σ′(z) = σ(z)(1 − σ(z))", A.sigmoid),
         Mistake("tanh's formula", "1 − σ(z)² is the pattern of tanh′; σ′(z) = σ(z)(1 − σ(z))",
                 lambda z: 1.0 - A.sigmoid(z) ** 2),
@@ -354,8 +389,10 @@ SIGMOID_GRAD = FunctionCheck(
 
 TANH_CHECK = FunctionCheck(
     id="02.tanh", title="tanh(z)", reference=A.tanh,
-    cases=_unary_cases(False), hidden_cases=_unary_hidden, tol=FLOAT32_TOL,
+    cases=_unary_cases(True), hidden_cases=_unary_hidden, tol=FLOAT32_TOL,
+    probe=probe("common.stable_call", hint=_TANH_UNSTABLE),
     mistakes=(
+        _integer_output(A.tanh),
         Mistake("the sigmoid instead of tanh", "tanh lies in (−1, 1) and tanh(0) = 0", A.sigmoid),
         Mistake("2σ(z) − 1", "the rescaling is 2σ(2z) − 1: the argument is doubled too",
                 lambda z: 2.0 * A.sigmoid(z) - 1.0),
@@ -365,7 +402,9 @@ TANH_CHECK = FunctionCheck(
 TANH_GRAD = FunctionCheck(
     id="02.tanh_grad", title="tanh_grad(z)", reference=A.tanh_grad,
     cases=_unary_cases(False), hidden_cases=_unary_hidden, tol=FLOAT32_TOL,
+    shape_hint=_SHAPE_OF_DERIVATIVE,
     mistakes=(
+        _integer_output(A.tanh_grad),
         Mistake("1 − tanh(z)", "the tanh is squared: tanh′(z) = 1 − tanh(z)²",
                 lambda z: 1.0 - A.tanh(z)),
         Mistake("computed on the output", _OUTPUT_NOT_INPUT + ": tanh′(z) = 1 − tanh(z)²",
@@ -391,6 +430,7 @@ RELU_CHECK = FunctionCheck(
 RELU_GRAD = FunctionCheck(
     id="02.relu_grad", title="relu_grad(z)", reference=A.relu_grad,
     cases=_unary_cases(False), hidden_cases=_unary_hidden, tol=FLOAT32_TOL,
+    shape_hint=_SHAPE_OF_DERIVATIVE,
     mistakes=(
         Mistake("1 at z = 0", _KINK, lambda z: (np.asarray(z) >= 0).astype(np.float64)),
         Mistake("the function returned", _FUNCTION_NOT_DERIVATIVE, A.relu),
@@ -409,6 +449,7 @@ LEAKY_RELU = FunctionCheck(
     id="02.leaky_relu", title="leaky_relu(z, alpha)", reference=A.leaky_relu,
     cases=_alpha_cases(0.01), hidden_cases=_alpha_hidden, tol=FLOAT32_TOL,
     mistakes=(
+        _integer_output(A.leaky_relu),
         Mistake("leaky slope applied to positives", _SLOPE_ON_POSITIVES, _leaky_pos),
         Mistake("alpha ignored", "use the alpha you are given (0.01 is only the default)",
                 lambda z, alpha=0.01: A.leaky_relu(z, 0.01)),
@@ -420,13 +461,17 @@ LEAKY_RELU = FunctionCheck(
 LEAKY_RELU_GRAD = FunctionCheck(
     id="02.leaky_relu_grad", title="leaky_relu_grad(z, alpha)", reference=A.leaky_relu_grad,
     cases=_alpha_cases(0.01), hidden_cases=_alpha_hidden, tol=FLOAT32_TOL,
+    shape_hint=_SHAPE_OF_DERIVATIVE,
     mistakes=(
+        _integer_output(A.leaky_relu_grad),
         Mistake("leaky slope applied to positives", "g′ is 1 for z > 0 and α otherwise",
                 lambda z, alpha=0.01: np.where(np.asarray(z) > 0, alpha, 1.0)),
         Mistake("1 at z = 0", _KINK,
                 lambda z, alpha=0.01: np.where(np.asarray(z) >= 0, 1.0, alpha)),
         Mistake("alpha ignored", "use the alpha you are given",
                 lambda z, alpha=0.01: A.leaky_relu_grad(z, 0.01)),
+        Mistake("alpha ignored (ReLU's derivative)", "the negative side's slope is α, not 0: "
+                "leaky′(z) = α for z <= 0", lambda z, alpha=0.01: A.relu_grad(z)),
         Mistake("αz instead of α", "the derivative of αz is α, a constant",
                 lambda z, alpha=0.01: np.where(np.asarray(z) > 0, 1.0, alpha * np.asarray(z))),
     ),
@@ -445,6 +490,7 @@ PRELU = FunctionCheck(
 PRELU_GRAD = FunctionCheck(
     id="02.prelu_grad", title="prelu_grad(z, a)", reference=A.prelu_grad,
     cases=_prelu_cases, hidden_cases=_prelu_hidden, tol=FLOAT32_TOL,
+    shape_hint=_SHAPE_OF_DERIVATIVE,
     mistakes=(
         Mistake("slope applied to positives", "∂g/∂z is 1 for z > 0 and a otherwise",
                 lambda z, a: np.where(np.asarray(z) > 0, a, 1.0)),
@@ -457,6 +503,9 @@ PRELU_GRAD = FunctionCheck(
 PRELU_GRAD_SLOPE = FunctionCheck(
     id="02.prelu_grad_slope", title="prelu_grad_slope(z, a)", reference=A.prelu_grad_slope,
     cases=_prelu_cases, hidden_cases=_prelu_hidden, tol=FLOAT32_TOL,
+    shape_hint=("a derivative has the shape of what it is taken at: ∂g/∂a is given "
+                "for every entry of z, so the result has z's shape; a layer sums it over the "
+                "batch later"),
     mistakes=(
         Mistake("z everywhere", "a only acts where z <= 0, so ∂g/∂a is 0 for z > 0",
                 lambda z, a: np.asarray(z, dtype=np.float64) + 0.0 * np.asarray(a)),
@@ -473,6 +522,7 @@ ELU = FunctionCheck(
     id="02.elu", title="elu(z, alpha)", reference=A.elu,
     cases=_alpha_cases(1.0), hidden_cases=_alpha_hidden, tol=FLOAT32_TOL,
     mistakes=(
+        _integer_output(A.elu),
         Mistake("αe^z − 1", "the −1 is inside the parentheses: α(e^z − 1)",
                 lambda z, alpha=1.0: np.where(np.asarray(z) > 0, z, alpha * np.exp(
                     np.minimum(z, 0)) - 1.0)),
@@ -487,7 +537,9 @@ ELU = FunctionCheck(
 ELU_GRAD = FunctionCheck(
     id="02.elu_grad", title="elu_grad(z, alpha)", reference=A.elu_grad,
     cases=_alpha_cases(1.0), hidden_cases=_alpha_hidden, tol=FLOAT32_TOL,
+    shape_hint=_SHAPE_OF_DERIVATIVE,
     mistakes=(
+        _integer_output(A.elu_grad),
         Mistake("α left out", "d/dz α(e^z − 1) = αe^z",
                 lambda z, alpha=1.0: A.elu_grad(z, 1.0)),
         Mistake("the function returned", _FUNCTION_NOT_DERIVATIVE, A.elu),
@@ -501,6 +553,7 @@ SELU = FunctionCheck(
     id="02.selu", title="selu(z)", reference=A.selu,
     cases=_unary_cases(False), hidden_cases=_unary_hidden, tol=FLOAT32_TOL,
     mistakes=(
+        _integer_output(A.selu),
         Mistake("λ left out", "SELU is λ times an ELU with α ≈ 1.6733: multiply by λ",
                 lambda z: A.elu(z, ALP)),
         Mistake("λ on the negative side only", "λ scales both sides: λz for z > 0",
@@ -509,18 +562,25 @@ SELU = FunctionCheck(
                 lambda z: 1.05 * A.elu(z, 1.67)),
         Mistake("α left out", "the negative side is λα(e^z − 1)",
                 lambda z: LAM * A.elu(z, 1.0)),
+        Mistake("λ and α swapped", "λ ≈ 1.0507 scales both sides and α ≈ 1.6733 sets the "
+                "negative side's floor: selu = λ·z for z > 0, λα(e^z − 1) otherwise",
+                lambda z: ALP * A.elu(z, LAM)),
     ),
 )
 
 SELU_GRAD = FunctionCheck(
     id="02.selu_grad", title="selu_grad(z)", reference=A.selu_grad,
     cases=_unary_cases(False), hidden_cases=_unary_hidden, tol=FLOAT32_TOL,
+    shape_hint=_SHAPE_OF_DERIVATIVE,
     mistakes=(
+        _integer_output(A.selu_grad),
         Mistake("λ left out", "differentiate λ·ELU: the factor λ stays", lambda z: A.elu_grad(z, ALP)),
         Mistake("λ at z = 0", _KINK + " (SELU′ jumps from λα to λ there)",
                 lambda z: np.where(np.asarray(z) >= 0, LAM, LAM * ALP * np.exp(np.minimum(z, 0)))),
         Mistake("the function returned", _FUNCTION_NOT_DERIVATIVE, A.selu),
         Mistake("α left out", "for z <= 0 the slope is λαe^z", lambda z: LAM * A.elu_grad(z, 1.0)),
+        Mistake("λ and α swapped", "the slope is λ ≈ 1.0507 for z > 0 and λα·e^z below",
+                lambda z: ALP * A.elu_grad(z, LAM)),
     ),
 )
 
@@ -544,6 +604,8 @@ SOFTMAX = FunctionCheck(
 SOFTMAX_JACOBIAN = FunctionCheck(
     id="02.softmax_jacobian", title="softmax_jacobian(p)", reference=A.softmax_jacobian,
     cases=_jacobian_cases, hidden_cases=_jacobian_hidden, tol=FLOAT32_TOL,
+    shape_hint=("J holds ∂p_i/∂z_j for every pair (i, j): (C, C) for one row p, and "
+                "one (C, C) Jacobian per row of a batch, (N, C, C)"),
     mistakes=(
         Mistake("diag(p) left out", "J = diag(p) − p pᵀ: the diagonal also has +p_i",
                 lambda p: -np.asarray(p)[..., :, None] * np.asarray(p)[..., None, :]),
@@ -574,6 +636,8 @@ MAXOUT = FunctionCheck(
 MAXOUT_GRAD = FunctionCheck(
     id="02.maxout_grad", title="maxout_grad(z, pieces)", reference=A.maxout_grad,
     cases=_maxout_cases, hidden_cases=_maxout_hidden, tol=FLOAT32_TOL,
+    shape_hint=("∂h/∂z has the shape of z, (N, M·K): one 0 or 1 for every piece of "
+                "every unit"),
     mistakes=(
         Mistake("pieces grouped with a stride", "a unit's K pieces are K consecutive columns: "
                 "z.reshape(N, M, K)", _maxout_grad_strided),
@@ -616,17 +680,21 @@ def _top(scale: float) -> Callable[[], float]:
     return lambda: float(np.max(A.softmax(scale * _arr(SOFTMAX_SCORES))))
 
 
-# A grid of 100 points on [−5, 5] steps over z = 0, the maximum.
-_GRID_MISSING_ZERO = float(np.max(A.sigmoid_grad(np.linspace(-5.0, 5.0, 100))))
+# Grids with an even number of points on [−a, a] step over z = 0, the maximum: the largest
+# value on such a grid is below the true one (those that round to it at 4 digits are left out).
+_GRIDS_MISSING_ZERO = sorted({
+    value for value in (float(np.max(A.sigmoid_grad(np.linspace(-a, a, n))))
+                        for a in (3.0, 5.0, 6.0, 10.0) for n in (10, 20, 50, 100, 200))
+    if not significant_close(value, float(A.sigmoid_grad(0.0)), 4)})
 
 MAX_SIGMOID_GRAD = ValueCheck(
     id="02.max_sigmoid_grad", title="the largest value of σ′",
     expected=lambda: float(A.sigmoid_grad(0.0)),
     tol=Tolerance(digits=4),  # the question asks for four significant digits
     mistakes=(
-        (_GRID_MISSING_ZERO, "the maximum of a grid that misses z = 0",
-         "a grid's largest value is below the true maximum unless it contains the peak: "
-         "derive it, or evaluate sigmoid_grad where σ′ peaks"),
+        *((value, "the maximum of a grid that misses z = 0",
+           "a grid's largest value is below the true maximum unless it contains the peak: "
+           "derive it, or evaluate sigmoid_grad where σ′ peaks") for value in _GRIDS_MISSING_ZERO),
         (0.5, "σ(0) instead of σ′(0)", "take the maximum of the derivative, not of σ"),
         (1.0, "the maximum of tanh′", "this is the sigmoid's derivative σ(z)(1 − σ(z))"),
         (float(A.sigmoid_grad(A.sigmoid(0.0))), "σ′ evaluated on σ(z)",

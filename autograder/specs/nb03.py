@@ -607,6 +607,8 @@ def _distinct_cases(rng: np.random.Generator) -> list[Case]:
         Case((np.arange(12.0).reshape(3, 4),), "4 different columns"),
         Case((np.column_stack([a, a + 1e-13, b]),),
              "2 columns that differ by 1e-13 (rounding) count as one"),
+        Case((np.column_stack([a, b, b, a]),),
+             "a b b a: the third column copies the second, not the first"),
     ]
 
 
@@ -643,6 +645,11 @@ def _distinct_adjacent(H: Any, atol: float = 1e-10) -> int:
     return 1 + int(np.sum(steps))
 
 
+def _distinct_first(H: Any, atol: float = 1e-10) -> int:
+    H = np.asarray(H, dtype=np.float64)
+    return 1 + int(np.sum(np.max(np.abs(H - H[:, :1]), axis=0)[1:] > atol))
+
+
 def _distinct_values(H: Any, atol: float = 1e-10) -> int:
     return int(np.unique(np.asarray(H)).size)
 
@@ -661,6 +668,9 @@ N_DISTINCT_UNITS = FunctionCheck(
                 _distinct_rows),
         Mistake("only neighbouring columns compared", "a column equal to any earlier column "
                 "(not just the previous one) is a copy", _distinct_adjacent),
+        Mistake("each column compared only with the first column", "a column equal to any "
+                "earlier column is a copy, not only one equal to the first: keep every distinct "
+                "column seen so far and compare with each", _distinct_first),
         Mistake("distinct values counted", "compare whole columns, not single entries",
                 _distinct_values),
         Mistake("every column counted", "a column equal to an earlier one is a copy of the "

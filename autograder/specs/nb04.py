@@ -63,6 +63,12 @@ def _ce_cases(rng: np.random.Generator) -> list[Case]:
         Case((probs, np.array([[1, 0, 0], [0, 0, 1]])), "2 examples, one-hot labels", batch=2),
         Case((np.array([[0.6, 0.3, 0.1]]), np.array([2])), "a single example, p_true = 0.1"),
         Case((four, np.array([0, 2, 1, 2])), "4 examples, labels 0 and C-1 included", batch=4),
+        Case((np.array([[0.0, 0.9, 0.1], [0.5, 0.5, 0.0]]), np.array([[0, 1, 0], [1, 0, 0]])),
+             "one-hot labels and a probability of exactly 0 on a wrong class: 0 · log 0 counts "
+             "as 0", batch=2),
+        Case((np.array([[0.0, 1.0], [0.9, 0.1]]), np.array([0, 0]), 1e-3),
+             "a probability of exactly 0 on the true class, eps = 1e-3: it is clipped to eps",
+             batch=2),
     ]
 
 
@@ -126,6 +132,10 @@ def _ce_every_entry(probs: Any, y: Any, eps: float = 1e-12) -> float:
     return float(-np.mean(_onehot(y, p.shape[1]) * np.log(np.maximum(p, eps))))
 
 
+def _ce_fixed_eps(probs: Any, y: Any, eps: float = 1e-12) -> float:
+    return float(losses.cross_entropy(probs, y, eps=1e-12))
+
+
 def _ce_binary_formula(probs: Any, y: Any, eps: float = 1e-12) -> float:
     p = np.clip(np.asarray(probs, dtype=np.float64), eps, 1 - eps)
     t = _onehot(y, p.shape[1])
@@ -156,6 +166,8 @@ CROSS_ENTROPY = FunctionCheck(
                 "average over the N examples", _ce_every_entry),
         Mistake("the binary formula applied to C classes",
                 "multiclass cross-entropy has no (1 − y) log(1 − p) term", _ce_binary_formula),
+        Mistake("the eps argument ignored", "clip at the eps you are given (np.maximum(p, eps)), "
+                "not at a number of your own", _ce_fixed_eps),
     ),
 )
 
@@ -168,6 +180,9 @@ def _bce_cases(rng: np.random.Generator) -> list[Case]:
         Case((np.array([0.1]), np.array([0.0])), "one student who failed, p = 0.1"),
         Case((np.array([0.3, 0.8, 0.5, 0.1]), np.array([0.0, 0.0, 0.0, 0.0])),
              "4 examples, all labels 0", batch=4),
+        Case((np.array([0.0, 1.0, 0.0, 1.0]), np.array([0.0, 1.0, 1.0, 0.0]), 1e-3),
+             "p of exactly 0 and 1, right and wrong, eps = 1e-3: p is clipped to "
+             "[eps, 1 − eps] so neither log sees 0", batch=4),
     ]
 
 
@@ -240,6 +255,8 @@ BINARY_CROSS_ENTROPY = FunctionCheck(
                 _bce_swapped),
         Mistake("the (1 − y) ln(1 − p) term left out",
                 "an example labelled 0 must cost −ln(1 − p), not nothing", _bce_positive_only),
+        Mistake("the eps argument ignored", "clip to [eps, 1 − eps] with the eps you are given",
+                lambda p, y, eps=1e-12: float(losses.binary_cross_entropy(p, y, eps=1e-12))),
     ),
 )
 
@@ -676,6 +693,7 @@ NLL_NATS = ValueCheck(
     "04.nll_nats", "nll_nats", lambda: -math.log(0.1), tol=TYPED_4,
     mistakes=(
         (1.0, "log base 10", "this one asks for the natural logarithm, np.log"),
+        (-math.log2(0.1), "log base 2", "this is in bits; nats use the natural logarithm, np.log"),
         (math.log(0.1), "a sign error", "a loss is −ln p, which is positive for p < 1"),
         (0.1, "the probability itself", "take −ln of the probability"),
     ),

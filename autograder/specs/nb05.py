@@ -12,6 +12,11 @@ Where ε goes: AdaGrad, RMSProp and Adam accept ε outside the root (√r + ε, 
 reference and Kingma & Ba's Algorithm 1) and inside it (√(r + ε)). The two differ only
 while r is comparable to ε, i.e. for gradients near 1e-4, so every case uses gradients
 that are 0 or at least 0.5 in size. For AdaDelta, ε inside both roots is the method.
+
+Learning-rate schedules (``step_decay``, ``exponential_decay``, ``cosine_decay``,
+``linear_warmup``) are called for a range of step counts t, from 0, and their rates compared
+with ``reference_impl.schedules``; the cases put steps on both sides of every boundary (a drop,
+the end of the warm-up, t = T) and leave ``lr_min`` at its default once.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from autograder.checks.compare import Tolerance
 from autograder.checks.notebooks.nb05 import RULES, Bowl, Rule
 from autograder.specs.base import FunctionCheck, Mistake, ValueCheck
 from autograder.specs.registry import register
-from reference_impl import optimizers
+from reference_impl import optimizers, schedules
 from reference_impl.data import minibatches as reference_minibatches
 
 Array = NDArray[Any]
@@ -591,6 +596,8 @@ def _ipe_cases(rng: np.random.Generator) -> list[Case]:
         Case((1000, 1000), "full batch: B = N"),
         Case((1000, 300), "1000 examples in batches of 300: three full batches and one of 100"),
         Case((1000, 64, True), "drop_last=True: the short batch is dropped"),
+        Case((10**17 + 1, 10), "N = 10¹⁷ + 1: a float division rounds the remainder away; "
+             "integer arithmetic (//) does not"),
     ]
 
 
@@ -630,6 +637,9 @@ ITERATIONS_PER_EPOCH = FunctionCheck(
                 lambda n, b, d=False: n // b + (0 if d else 1)),
         Mistake("rounded to the nearest integer", "round up (⌈N / B⌉), not to the nearest",
                 lambda n, b, d=False: n // b if d else round(n / b)),
+        Mistake("float division", "N / B is a float, which holds only about 16 significant "
+                "digits: use integer arithmetic, -(-N // B) for ⌈N / B⌉ and N // B for ⌊N / B⌋",
+                lambda n, b, d=False: int(n / b) if d else math.ceil(n / b)),
     ),
 )
 
@@ -802,7 +812,309 @@ ALEXNET_ITERATIONS = ValueCheck(
 )
 
 
-FORBIDDEN = ("reference_impl.optimizers", "reference_impl.data.batches")
+# Learning-rate schedules: α_t as a function of the step count t, counted from 0.
+
+def _steps(n: int) -> list[int]:
+    return list(range(n))
+
+
+def _sched_case(steps: Any, hyper: dict[str, float], label: str) -> Case:
+    return Case((steps, hyper), label)
+
+
+def _random_rate(rng: np.random.Generator) -> float:
+    return float(np.round(rng.uniform(0.001, 0.5), 4))
+
+
+def _step_decay_cases(rng: np.random.Generator) -> list[Case]:
+    return [
+        _sched_case(_steps(35), {"lr0": 0.1, "drop": 0.5, "every": 10},
+                    "lr0 = 0.1 halved every 10 steps, t = 0 … 34: the first drop is at t = 10"),
+        _sched_case(_steps(13), {"lr0": 1.0, "drop": 0.1, "every": 3},
+                    "lr0 = 1 divided by 10 every 3 steps, t = 0 … 12"),
+        _sched_case(_steps(6), {"lr0": 0.5, "drop": 0.5, "every": 1},
+                    "every = 1: a drop at every step"),
+    ]
+
+
+def _step_decay_hidden(rng: np.random.Generator) -> list[Case]:
+    out = []
+    for _ in range(3):
+        every = int(rng.integers(2, 40))
+        hyper = {"lr0": _random_rate(rng), "drop": float(rng.choice([0.1, 0.2, 0.5, 0.9])),
+                 "every": every}
+        out.append(_sched_case(_steps(5 * every + 3), hyper, f"random hyper-parameters, every = {every}"))
+    out.append(_sched_case(np.arange(0, 40, 3), {"lr0": 0.3, "drop": 0.5, "every": 6},
+                           "numpy integer steps t = 0, 3, 6, …"))
+    out.append(_sched_case([0, 999, 1000, 1001, 54_321], {"lr0": 0.1, "drop": 0.9, "every": 1000},
+                           "large step counts"))
+    out.append(_sched_case(_steps(8), {"lr0": 1, "drop": 1.0, "every": 2},
+                           "drop = 1 and an integer lr0: a constant rate of 1"))
+    out.append(_sched_case([9, 10, 11, 19, 20, 21], {"lr0": 0.2, "drop": 0.3, "every": 10},
+                           "the steps on both sides of each drop"))
+    return out
+
+
+def _step_continuous(t: int, lr0: float, drop: float, every: int) -> float:
+    return lr0 * drop ** (t / every)
+
+
+def _step_early(t: int, lr0: float, drop: float, every: int) -> float:
+    return lr0 * drop ** ((t + 1) // every)
+
+
+def _step_round(t: int, lr0: float, drop: float, every: int) -> float:
+    return lr0 * drop ** round(t / every)
+
+
+def _step_once(t: int, lr0: float, drop: float, every: int) -> float:
+    return lr0 * drop if t >= every else lr0
+
+
+def _step_every_ignored(t: int, lr0: float, drop: float, every: int) -> float:
+    return lr0 * drop**t
+
+
+STEP_DECAY = FunctionCheck(
+    id="05.step_decay",
+    title="step_decay(t, lr0, drop, every): the rates for t = 0, 1, 2, …",
+    reference=schedules.step_decay,
+    cases=_step_decay_cases,
+    hidden_cases=_step_decay_hidden,
+    probe=probe("nb05.schedule_curve"),
+    mistakes=(
+        Mistake("a smooth exponent t / every",
+                "the rate is constant between drops: the exponent is the integer ⌊t / every⌋, "
+                "t // every (drop ** (t / every) is exponential decay)", _step_continuous),
+        Mistake("the first drop one step early",
+                "t counts from 0 and the first drop takes effect at t = every: ⌊t / every⌋, "
+                "not ⌊(t + 1) / every⌋", _step_early),
+        Mistake("the exponent rounded to the nearest integer",
+                "round down, t // every: the rate drops at t = every, not half way there",
+                _step_round),
+        Mistake("a single drop", "the drops compound: after k drops the rate is lr0 · dropᵏ",
+                _step_once),
+        Mistake("every ignored", "drop once every `every` steps, not at every step: "
+                "drop ** (t // every)", _step_every_ignored),
+    ),
+)
+
+
+def _exp_decay_cases(rng: np.random.Generator) -> list[Case]:
+    return [
+        _sched_case(_steps(21), {"lr0": 0.1, "k": 0.1},
+                    "lr0 = 0.1, k = 0.1, t = 0 … 20: the rate falls by e every 10 steps"),
+        _sched_case(_steps(8), {"lr0": 1.0, "k": 0.5}, "lr0 = 1, k = 0.5"),
+        _sched_case(_steps(5), {"lr0": 0.3, "k": 0.0}, "k = 0: a constant rate"),
+    ]
+
+
+def _exp_decay_hidden(rng: np.random.Generator) -> list[Case]:
+    out = [_sched_case(_steps(30), {"lr0": _random_rate(rng), "k": float(np.round(rng.uniform(0.01, 0.3), 3))},
+                       "random lr0 and k") for _ in range(3)]
+    out.append(_sched_case(np.arange(0, 100, 7), {"lr0": 0.05, "k": 0.02}, "numpy integer steps"))
+    out.append(_sched_case([0, 1000, 10_000, 100_000], {"lr0": 0.1, "k": 0.001}, "large step counts"))
+    out.append(_sched_case(_steps(4), {"lr0": 2, "k": 1}, "integer lr0 and k"))
+    out.append(_sched_case([0, 1, 2], {"lr0": 0.1, "k": 0.9}, "a fast decay, k = 0.9"))
+    return out
+
+
+def _exp_sign(t: int, lr0: float, k: float) -> float:
+    return lr0 * math.exp(k * t)
+
+
+def _exp_no_t(t: int, lr0: float, k: float) -> float:
+    return lr0 * math.exp(-k)
+
+
+def _exp_inverse_time(t: int, lr0: float, k: float) -> float:
+    return lr0 / (1 + k * t)
+
+
+def _exp_one_minus_k(t: int, lr0: float, k: float) -> float:
+    return lr0 * (1 - k) ** t
+
+
+def _exp_k_power(t: int, lr0: float, k: float) -> float:
+    return lr0 * k**t
+
+
+def _exp_shifted(t: int, lr0: float, k: float) -> float:
+    return lr0 * math.exp(-k * (t + 1))
+
+
+EXPONENTIAL_DECAY = FunctionCheck(
+    id="05.exponential_decay",
+    title="exponential_decay(t, lr0, k): the rates for t = 0, 1, 2, …",
+    reference=schedules.exponential_decay,
+    cases=_exp_decay_cases,
+    hidden_cases=_exp_decay_hidden,
+    probe=probe("nb05.schedule_curve"),
+    mistakes=(
+        Mistake("a growing exponential", "the exponent is negative: lr0 · e^(−k t)", _exp_sign),
+        Mistake("t left out", "the exponent grows with the step: e^(−k t), not e^(−k)", _exp_no_t),
+        Mistake("inverse-time decay", "lr0 / (1 + k t) is another schedule (1/t decay); "
+                "exponential decay is lr0 · e^(−k t)", _exp_inverse_time),
+        Mistake("(1 − k)ᵗ instead of e^(−k t)", "the two agree only for tiny k: use "
+                "np.exp(-k * t)", _exp_one_minus_k),
+        Mistake("kᵗ", "k is a rate in the exponent: lr0 · e^(−k t)", _exp_k_power),
+        Mistake("the first step already decayed", "t counts from 0 and α₀ = lr0: "
+                "e^(−k t), not e^(−k (t + 1))", _exp_shifted),
+    ),
+)
+
+
+def _cosine_cases(rng: np.random.Generator) -> list[Case]:
+    return [
+        _sched_case(_steps(13), {"lr0": 1.0, "T": 10},
+                    "lr0 = 1, T = 10, lr_min left at its default 0, t = 0 … 12: after T the "
+                    "rate stays at lr_min"),
+        _sched_case(_steps(21), {"lr0": 0.1, "T": 20, "lr_min": 0.01},
+                    "lr0 = 0.1 down to lr_min = 0.01 over T = 20 steps"),
+        _sched_case(_steps(9), {"lr0": 0.5, "T": 4, "lr_min": 0.1},
+                    "lr_min = 0.1, T = 4, t = 0 … 8"),
+    ]
+
+
+def _cosine_hidden(rng: np.random.Generator) -> list[Case]:
+    out = []
+    for _ in range(3):
+        T = int(rng.integers(5, 60))
+        lr0 = _random_rate(rng)
+        out.append(_sched_case(_steps(T + 5), {"lr0": lr0, "T": T,
+                                               "lr_min": float(np.round(lr0 * rng.uniform(0, 0.3), 5))},
+                               f"random lr0 and lr_min, T = {T}"))
+    out.append(_sched_case(_steps(4), {"lr0": 0.2, "T": 1}, "T = 1: one step at lr0, then lr_min"))
+    out.append(_sched_case(np.arange(0, 2001, 250), {"lr0": 0.1, "T": 1000},
+                           "numpy integer steps up to twice T"))
+    out.append(_sched_case(_steps(7), {"lr0": 0.4, "T": 6, "lr_min": 0.4}, "lr_min = lr0: constant"))
+    out.append(_sched_case(_steps(6), {"lr0": 1, "T": 3, "lr_min": 0}, "integer lr0 and lr_min"))
+    return out
+
+
+def _cos_no_clamp(t: int, lr0: float, T: int, lr_min: float = 0.0) -> float:
+    return lr_min + 0.5 * (lr0 - lr_min) * (1 + math.cos(math.pi * t / T))
+
+
+def _cos_no_min(t: int, lr0: float, T: int, lr_min: float = 0.0) -> float:
+    return 0.5 * lr0 * (1 + math.cos(math.pi * min(t, T) / T))
+
+
+def _cos_min_added(t: int, lr0: float, T: int, lr_min: float = 0.0) -> float:
+    return lr_min + 0.5 * lr0 * (1 + math.cos(math.pi * min(t, T) / T))
+
+
+def _cos_bare(t: int, lr0: float, T: int, lr_min: float = 0.0) -> float:
+    return max(lr_min, lr0 * math.cos(math.pi * min(t, T) / T))
+
+
+def _cos_full_period(t: int, lr0: float, T: int, lr_min: float = 0.0) -> float:
+    return lr_min + 0.5 * (lr0 - lr_min) * (1 + math.cos(2 * math.pi * min(t, T) / T))
+
+
+def _cos_degrees(t: int, lr0: float, T: int, lr_min: float = 0.0) -> float:
+    return lr_min + 0.5 * (lr0 - lr_min) * (1 + math.cos(180.0 * min(t, T) / T))
+
+
+COSINE_DECAY = FunctionCheck(
+    id="05.cosine_decay",
+    title="cosine_decay(t, lr0, T, lr_min=0.0): the rates for t = 0, 1, 2, …",
+    reference=schedules.cosine_decay,
+    cases=_cosine_cases,
+    hidden_cases=_cosine_hidden,
+    probe=probe("nb05.schedule_curve"),
+    mistakes=(
+        Mistake("the cosine continued past T",
+                "after T steps the rate stays at lr_min; the cosine would climb back up",
+                _cos_no_clamp),
+        Mistake("lr_min ignored", "the curve ends at lr_min: "
+                "lr_min + ½ (lr0 − lr_min)(1 + cos(π t / T))", _cos_no_min),
+        Mistake("lr_min added on top", "scale the half cosine by lr0 − lr_min, so that t = 0 "
+                "gives lr0 and t = T gives lr_min", _cos_min_added),
+        Mistake("a bare cosine", "lr0 · cos(π t / T) falls to −lr0: shift and halve it, "
+                "½ (1 + cos(π t / T)) runs from 1 to 0", _cos_bare),
+        Mistake("a full period", "half a period from lr0 down to lr_min: cos(π t / T), "
+                "not cos(2π t / T)", _cos_full_period),
+        Mistake("degrees instead of radians", "np.cos takes radians: the angle is π t / T",
+                _cos_degrees),
+    ),
+)
+
+
+def _warmup_cases(rng: np.random.Generator) -> list[Case]:
+    return [
+        _sched_case(_steps(10), {"lr0": 0.4, "warmup_steps": 4},
+                    "lr0 = 0.4, 4 warm-up steps, t = 0 … 9: 0.1, 0.2, 0.3, then 0.4 from t = 3 on"),
+        _sched_case(_steps(4), {"lr0": 0.3, "warmup_steps": 1},
+                    "one warm-up step: the full rate from t = 0"),
+        _sched_case(_steps(15), {"lr0": 1.0, "warmup_steps": 10}, "lr0 = 1, 10 warm-up steps"),
+    ]
+
+
+def _warmup_hidden(rng: np.random.Generator) -> list[Case]:
+    out = []
+    for _ in range(3):
+        W = int(rng.integers(2, 50))
+        out.append(_sched_case(_steps(W + 6), {"lr0": _random_rate(rng), "warmup_steps": W},
+                               f"random lr0, {W} warm-up steps"))
+    out.append(_sched_case(np.arange(0, 3000, 199), {"lr0": 0.01, "warmup_steps": 2000},
+                           "numpy integer steps, a long warm-up"))
+    out.append(_sched_case([0, 1, 2, 100_000], {"lr0": 2, "warmup_steps": 3}, "an integer lr0"))
+    out.append(_sched_case([98, 99, 100, 101], {"lr0": 0.1, "warmup_steps": 100},
+                           "the steps around the end of the warm-up"))
+    return out
+
+
+def _warm_from_zero(t: int, lr0: float, warmup_steps: int) -> float:
+    return lr0 * min(1.0, t / warmup_steps)
+
+
+def _warm_uncapped(t: int, lr0: float, warmup_steps: int) -> float:
+    return lr0 * (t + 1) / warmup_steps
+
+
+def _warm_plus_one(t: int, lr0: float, warmup_steps: int) -> float:
+    return lr0 * min(1.0, (t + 1) / (warmup_steps + 1))
+
+
+def _warm_constant(t: int, lr0: float, warmup_steps: int) -> float:
+    return lr0 / warmup_steps if t < warmup_steps else lr0
+
+
+def _warm_quadratic(t: int, lr0: float, warmup_steps: int) -> float:
+    return lr0 * min(1.0, (t + 1) / warmup_steps) ** 2
+
+
+def _warm_integer(t: int, lr0: float, warmup_steps: int) -> float:
+    return lr0 * min(1, (t + 1) // warmup_steps)
+
+
+LINEAR_WARMUP = FunctionCheck(
+    id="05.linear_warmup",
+    title="linear_warmup(t, lr0, warmup_steps): the rates for t = 0, 1, 2, …",
+    reference=schedules.linear_warmup,
+    cases=_warmup_cases,
+    hidden_cases=_warmup_hidden,
+    probe=probe("nb05.schedule_curve"),
+    mistakes=(
+        Mistake("a first step of size 0", "the first step (t = 0) already uses lr0 / W: "
+                "(t + 1) / W, which reaches lr0 at t = W − 1", _warm_from_zero),
+        Mistake("no cap after the warm-up", "after W steps the rate stays at lr0: "
+                "min(1, (t + 1) / W)", _warm_uncapped),
+        Mistake("W + 1 in the denominator", "the ramp reaches lr0 at step W − 1: (t + 1) / W",
+                _warm_plus_one),
+        Mistake("a constant warm-up", "the rate grows by lr0 / W at every step of the warm-up",
+                _warm_constant),
+        Mistake("a quadratic ramp", "a linear warm-up grows in equal steps: lr0 · (t + 1) / W",
+                _warm_quadratic),
+        Mistake("integer division", "(t + 1) // W is 0 until the end of the warm-up: divide "
+                "with /", _warm_integer),
+    ),
+)
+
+
+FORBIDDEN = ("reference_impl.optimizers", "reference_impl.data.batches",
+             "reference_impl.schedules")
 
 register(
     GD_STEP,
@@ -823,5 +1135,6 @@ register(
     ITERS_FULL_BATCH,
     ALEXNET_ITERATIONS,
 )
+register(STEP_DECAY, EXPONENTIAL_DECAY, COSINE_DECAY, LINEAR_WARMUP)
 
 __all__ = ["minibatches_reference", "trajectory_probe"]

@@ -82,6 +82,12 @@ def chain_df_dy() -> float:
 _U, _V = _chain(CHAIN_X, CHAIN_Y)
 _COS = math.cos(CHAIN_X)
 
+# sin and cos both fed degrees: u changes too.
+_U_DEG = CHAIN_X * CHAIN_Y + math.sin(math.radians(CHAIN_X))
+_DEGREES_DX = ((CHAIN_Y + math.cos(math.radians(CHAIN_X))) * _V + _U_DEG,
+               "degrees instead of radians", "np.sin, np.cos, math.sin and math.cos take radians: "
+               "x = 1 means 1 radian, not 1 degree")
+
 DF_DX = ValueCheck(
     id="06.df_dx", title="∂f/∂x at (1, 2)", expected=chain_df_dx, tol=TYPED,
     mistakes=(
@@ -96,6 +102,7 @@ DF_DX = ValueCheck(
          "d(sin x)/dx = +cos x (it is cos whose derivative is −sin)"),
         ((CHAIN_Y + math.cos(math.radians(CHAIN_X))) * _V + _U, "degrees instead of radians",
          "np.cos and math.cos take radians"),
+        _DEGREES_DX,
     ),
 )
 DF_DY = ValueCheck(
@@ -106,6 +113,8 @@ DF_DY = ValueCheck(
         (CHAIN_Y * _V + _U, "∂(x·y)/∂y taken as y", "∂(x·y)/∂y = x"),
         (CHAIN_X * _V + CHAIN_X * CHAIN_Y, "sin x left out of u",
          "u = x·y + sin x, and the path through v multiplies by all of u"),
+        (CHAIN_X * _V + _U_DEG, "degrees instead of radians", "np.sin and math.sin take "
+         "radians: x = 1 means 1 radian, not 1 degree"),
     ),
 )
 N_PATHS_X = ValueCheck(
@@ -143,6 +152,23 @@ def _fg_overwrite(x: Any, y: Any) -> tuple[Array, Array, Array]:
     x, y = _f64(x), _f64(y)
     u, v = x * y + np.sin(x), x + y
     return u * v, u + 0 * x, u + 0 * y
+
+
+def _fg_assigned(x_path: int, y_path: int) -> Callable[[Any, Any], tuple[Array, Array, Array]]:
+    """Each gradient assigned instead of added: only one path's contribution survives
+    (x_path 0, 1, 2: through v, sin x, x·y; y_path 0, 1: through v, x·y; -1: added right)."""
+
+    def impl(x: Any, y: Any) -> tuple[Array, Array, Array]:
+        x, y = _f64(x), _f64(y)
+        u, v = x * y + np.sin(x), x + y
+        dx = [u, v * np.cos(x), v * y][x_path] if x_path >= 0 else (y + np.cos(x)) * v + u
+        dy = [u, v * x][y_path] if y_path >= 0 else x * v + u
+        return u * v, dx + 0 * y, dy + 0 * x
+
+    return impl
+
+
+_OVERWRITTEN = [(xp, yp) for xp in (-1, 0, 1, 2) for yp in (-1, 0, 1) if (xp, yp) != (-1, -1)]
 
 
 def _fg_no_sin_path(x: Any, y: Any) -> tuple[Array, Array, Array]:
@@ -194,6 +220,9 @@ F_AND_GRAD = FunctionCheck(
                 _fg_missing_v),
         Mistake("gradients overwritten instead of added", "x gets gradient from three paths: "
                 "accumulate with dx += ..., do not assign", _fg_overwrite),
+        *(Mistake("gradients overwritten instead of added", "x reaches f along three paths and y "
+                  "along two: each path adds its product to x_bar or y_bar (+=); assigning "
+                  "keeps only the last one", _fg_assigned(xp, yp)) for xp, yp in _OVERWRITTEN),
         Mistake("the path through sin x left out", "x also reaches u through sin x: add "
                 "du · cos x to dx", _fg_no_sin_path),
         Mistake("x and y swapped in ∂(x·y)", "∂(x·y)/∂x = y and ∂(x·y)/∂y = x", _fg_swapped),
@@ -279,7 +308,11 @@ def path_dC_dw() -> float:
 
 _PV = _path_values()
 _SIG1 = float(_PV.a1[1] * (1 - _PV.a1[1]))
-_ONE_PATH = float(_PV.dz2[0] * PATH_W2[1, 0])
+# Unit 1 feeds 3 units. Only two single paths are named: the three would add up to the answer.
+_PATHS = [float(_PV.dz2[k] * PATH_W2[1, k]) for k in range(2)]
+_ONE_PATH_HINT = ("unit 1 of layer 1 feeds all three units of layer 2, so its activation "
+                  "reaches the cost along three paths: add the three contributions "
+                  "∂C/∂z²ₖ · W2[1, k]")
 _NO_SIG2 = float(((_PV.y_hat - PATH_T) * PATH_W3) @ PATH_W2[1])
 _Z2 = _PV.a1 @ PATH_W2 + PATH_B2
 _SIG_OF_Z = float(((_PV.y_hat - PATH_T) * PATH_W3 * _Z2 * (1 - _Z2)) @ PATH_W2[1])
@@ -287,8 +320,7 @@ _SIG_OF_Z = float(((_PV.y_hat - PATH_T) * PATH_W3 * _Z2 * (1 - _Z2)) @ PATH_W2[1
 DC_DA = ValueCheck(
     id="06.dC_da", title="∂C/∂a for hidden unit 1 of layer 1", expected=path_dC_da, tol=TYPED,
     mistakes=(
-        (_ONE_PATH, "one path only", "the unit feeds all three units of layer 2: sum the three "
-         "contributions"),
+        *((path, "one path only", _ONE_PATH_HINT) for path in _PATHS),
         (path_dC_da() / 3, "the mean of the paths", "contributions along different paths add up"),
         (float(_PV.dz2 @ PATH_W2[0]), "the weights of the other unit", "unit 1's outgoing "
          "weights are the row W2[1, :]"),
@@ -301,8 +333,7 @@ DC_DA = ValueCheck(
 DC_DW = ValueCheck(
     id="06.dC_dw", title="∂C/∂w for w = W1[0, 1]", expected=path_dC_dw, tol=TYPED,
     mistakes=(
-        (_ONE_PATH * _SIG1 * float(PATH_X[0]), "one path only", "add the contributions of all "
-         "three units of layer 2 before going further back"),
+        *((path * _SIG1 * float(PATH_X[0]), "one path only", _ONE_PATH_HINT) for path in _PATHS),
         (path_dC_da() * float(PATH_X[0]), "σ′ of layer 1 left out", "w acts on z¹₁, and a¹₁ = σ(z¹₁): "
          "multiply by a¹₁(1 − a¹₁)"),
         (path_dC_da() * _SIG1, "the input left out", "∂z¹₁/∂w = x₀"),
@@ -446,6 +477,9 @@ def _linear_cases(rng: np.random.Generator) -> list[Case]:
         Case((W.T.copy(), np.array([1.0, 0.0]), np.array([[1.0, -1.0, 2.0]]),
               np.array([[2.0, -1.0]])), "a single example, D = 3 → M = 2"),
         Case((Ws, np.array([0.0, 1.0, 2.0]), xs, dys), "4 examples, square W (3, 3)", batch=4),
+        Case((W, b, x, dy, np.array([[0.5, -1.0]]), np.array([[1.0, 1.0, -1.0]])),
+             "forward and backward twice (batches of 2, then 1) without zero_grad: the "
+             "parameter gradients must add up"),
     ]
 
 
@@ -545,6 +579,8 @@ def _unary_cases(rng: np.random.Generator) -> list[Case]:
              "one row through the kink at 0, dy = 1"),
         Case((np.array([[1.0, -1.0], [0.0, 3.0], [-2.0, 0.25]]),
               np.array([[2.0, -1.0], [5.0, 0.5], [1.0, 4.0]])), "3 examples, a 0 input, any dy"),
+        Case((np.array([[-1000.0, 1000.0], [1000.0, -1000.0]]), np.array([[1.0, 2.0], [3.0, 4.0]])),
+             "inputs of ±1000: finite, without any overflow"),
     ]
 
 
@@ -906,6 +942,11 @@ class _SGDFlawed:
             v = self.v.get(i, np.zeros_like(w)) if self.flaw != "reset" else np.zeros_like(w)
             if self.flaw == "plus":
                 v = self.mu * v + self.lr * g
+            elif self.flaw == "rebind":
+                v = self.mu * v - self.lr * g
+                self.v[i] = v
+                w = w + v  # the mistake: a new array; the network keeps its old one
+                continue
             elif self.flaw == "late":
                 w += v
                 v = self.mu * v - self.lr * g
@@ -956,6 +997,9 @@ SGD = FunctionCheck(
     probe=probe("nb06.sgd_path"),
     tol=LOOSE,
     mistakes=(
+        Mistake("w = w + v rebinds a local name", "w = w + v builds a new array and rebinds the "
+                "loop's name w to it, so the network's own arrays never change: update them in "
+                "place, w += v", partial(_SGDFlawed, flaw="rebind")),
         Mistake("a step up the gradient", "w moves against the gradient: v = μv − lr·g, w += v",
                 partial(_SGDFlawed, flaw="plus")),
         Mistake("the velocity forgotten between steps", "keep one velocity per parameter from "

@@ -2,7 +2,7 @@
 
 In teaching order: ``base`` (the Module API) → ``linear`` → ``elementwise`` and
 ``activation`` → ``loss`` → ``zoo`` (add, multiply, sum, max, switch) → ``dropout`` →
-``container`` (Sequential, mlp) and ``counting`` (count_parameters).
+``batchnorm`` → ``container`` (Sequential, mlp) and ``counting`` (count_parameters).
 
 Each name is imported from its module on first use, so that a notebook's sandbox can
 leave out the modules its students write (notebook 6's sandbox has ``base`` and none of
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         Tanh,
     )
     from reference_impl.layers.base import Module
+    from reference_impl.layers.batchnorm import BatchNorm
     from reference_impl.layers.container import Sequential, mlp
     from reference_impl.layers.counting import count_parameters
     from reference_impl.layers.dropout import Dropout
@@ -50,6 +51,7 @@ _EXPORTS = {
                      "PReLU", "ReLU", "Sigmoid", "Softmax", "Tanh"], "activation"),
     "Activation": "elementwise",
     "Module": "base",
+    "BatchNorm": "batchnorm",
     "Sequential": "container", "mlp": "container",
     "count_parameters": "counting",
     "Dropout": "dropout",
@@ -67,6 +69,7 @@ __all__ = [
     "AbsoluteError",
     "Activation",
     "Add",
+    "BatchNorm",
     "Dropout",
     "Identity",
     "L1Loss",

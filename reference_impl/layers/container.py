@@ -91,7 +91,8 @@ class Sequential(Module):
     def load_state_dict(self, state: Mapping[str, Array]) -> None:
         """Copy a ``state_dict`` back into the parameters, in place (e.g. the best epoch's).
 
-        The names and shapes must match this network exactly.
+        The names and shapes must match this network exactly; if they do not, ValueError
+        says which, and no parameter has been changed.
         """
         own = {name: p for name, p, _ in self.named_parameters()}
         missing = sorted(set(own) - set(state))
@@ -101,11 +102,12 @@ class Sequential(Module):
                 f"state_dict does not fit this network: missing {missing}, unexpected "
                 f"{unexpected}; load a state_dict saved from the same architecture"
             )
+        values = {name: np.asarray(state[name]) for name in own}
         for name, p in own.items():
-            value = np.asarray(state[name])
-            if value.shape != p.shape:
-                raise ValueError(f"state_dict entry {name!r} has shape {value.shape}, expected {p.shape}")
-            p[...] = value
+            if values[name].shape != p.shape:
+                raise ValueError(f"state_dict entry {name!r} has shape {values[name].shape}, expected {p.shape}")
+        for name, p in own.items():  # checked first, so a refusal leaves the network as it was
+            p[...] = values[name]
 
     def __len__(self) -> int:
         return len(self.modules)

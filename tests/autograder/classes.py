@@ -51,12 +51,14 @@ def wrong() -> nbformat.NotebookNode:
     return nb
 
 
-def unclipped() -> nbformat.NotebookNode:
-    """The key without the eps clip in ``cross_entropy``: visible cases pass, a hidden one fails."""
+def wrong_eps_default() -> nbformat.NotebookNode:
+    """The key with 1e-8 for ``cross_entropy``'s default eps (1e-12 is asked): the visible
+    cases pass (the one that needs eps gives it), hidden ones that rely on the default fail."""
     nb = copy.deepcopy(key())
     cell = next(c for c in nb.cells if is_answer(c) and nbgrader_meta(c)["grade_id"] == "cross_entropy")
-    cell.source = cell.source.replace("np.log(np.maximum(p_true, eps))", "np.log(p_true)")
-    assert "np.log(p_true)" in cell.source
+    cell.source = cell.source.replace("def cross_entropy(probs, y, eps=1e-12):",
+                                      "def cross_entropy(probs, y, eps=1e-8):")
+    assert "eps=1e-8" in cell.source
     return nb
 
 

@@ -285,7 +285,7 @@ def test_a_scheduler_that_goes_away_stops_the_run_and_keeps_what_was_graded(
 def _parcel(tmp_path: Path) -> dict[str, Any]:
     ws = _class(tmp_path / "ws")
     sub = next(s for s in ws.submissions([NAME]) if "-bruno" in s.student)
-    return wire.pack(sub.path, NAME, None, grader_identity())
+    return wire.pack(sub.path, NAME, NAME, None, grader_identity())
 
 
 def test_a_reply_counts_only_for_the_parcel_it_was_computed_for(tmp_path: Path) -> None:
@@ -364,7 +364,7 @@ def test_a_parcel_holds_bytes_never_a_path_or_the_student(tmp_path: Path) -> Non
     sub = next(s for s in ws.submissions([NAME]) if "-bruno" in s.student)
     (sub.path.parent / "data.csv").write_text("1,2\n")
     (sub.path.parent / "answers").symlink_to(ROOT / "solutions")
-    parcel = wire.pack(sub.path, NAME, None, grader_identity())
+    parcel = wire.pack(sub.path, NAME, NAME, None, grader_identity())
     text = repr(parcel)
     assert str(tmp_path) not in text and sub.student not in text
     assert parcel["files"] == [["data.csv", b"1,2\n"]]

@@ -23,9 +23,11 @@ from tests.autograder.classes import (
     key,
     nbgrader,
     snooping,
-    unclipped,
+    wrong_eps_default,
 )
 
+# What a hidden case that wrong_eps_default() fails expects: a loss the student must never see.
+HIDDEN_EXPECTED = "13.9938"
 SOURCE_TEXT = "\n".join(c.source for c in read(ASSIGNMENT.source).cells)
 
 
@@ -38,7 +40,7 @@ def hidden_only_labels() -> list[str]:
 
 def assert_nothing_hidden(page: str) -> None:
     text = re.sub(r"<[^>]+>", " ", page)
-    for leak in ("hidden=True", "BEGIN HIDDEN TESTS", "13.9938", "hidden cases fail", "SNOOPED ["):
+    for leak in ("hidden=True", "BEGIN HIDDEN TESTS", HIDDEN_EXPECTED, "hidden cases fail", "SNOOPED ["):
         assert leak not in text, leak
     for label in hidden_only_labels():
         assert label not in text, label
@@ -57,7 +59,7 @@ def course_root(tmp: Path) -> Path:
 def ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     tmp = tmp_path_factory.mktemp("feedback")
     ws = Workspace(course_root(tmp) / "course")
-    dlf("import", str(incoming(tmp / "in", {"ada": key(), "una": unclipped(), "eve": snooping(),
+    dlf("import", str(incoming(tmp / "in", {"ada": key(), "una": wrong_eps_default(), "eve": snooping(),
                                             "bob": blank()})), "--workspace", str(ws.path))
     dlf("grade", "--workspace", str(ws.path), "--workers", "2")
     dlf("feedback", "--workspace", str(ws.path))
@@ -70,16 +72,16 @@ def page(ws: Workspace, student: str) -> str:
 
 def test_the_raw_result_does_hold_the_hidden_failure(ws: Workspace) -> None:
     raw = (ws.autograded / "una" / NAME / "result.json").read_text()
-    assert "13.9938" in raw, "the grader's own record keeps what the feedback must hide"
+    assert HIDDEN_EXPECTED in raw, "the grader's own record keeps what the feedback must hide"
     item = next(i for i in json.loads(raw)["items"] if i["grade_id"] == "test_cross_entropy")
-    assert not any("13.9938" in m for m in item["messages"]), "only the instructor's details hold it"
-    assert any("13.9938" in d for d in item["details"])
+    assert not any(HIDDEN_EXPECTED in m for m in item["messages"]), "only the instructor's details hold it"
+    assert any(HIDDEN_EXPECTED in d for d in item["details"])
 
 
 def test_dlf_feedback_shows_visible_messages_and_a_hidden_failure_without_its_details(ws: Workspace) -> None:
     text = page(ws, "una")
     assert_nothing_hidden(text)
-    assert "✓ cross_entropy: all 4 visible cases pass" in text
+    assert "✓ cross_entropy: all 6 visible cases pass" in text
     assert HIDDEN_FAILED in text
     assert "check(&quot;04.cross_entropy&quot;, cross_entropy)" in text or 'check("04.cross_entropy"' in text
 
@@ -110,7 +112,7 @@ def stock(tmp_path_factory: pytest.TempPathFactory) -> Path:
     sub.mkdir(parents=True)
     import nbformat
 
-    nbformat.write(unclipped(), str(sub / f"{NAME}.ipynb"))
+    nbformat.write(wrong_eps_default(), str(sub / f"{NAME}.ipynb"))
     for command in (["generate_assignment", NAME, "--force"], ["autograde", NAME, "--force"],
                     ["generate_feedback", NAME, "--force"]):
         nbgrader(*command, cwd=root / "course")

@@ -203,3 +203,23 @@ def test_nbgrader_export_reads_the_gradebook(graded: Workspace, tmp_path: Path) 
     assert set(rows) == {"ada", "bob", "cy", "dee"}
     assert float(rows["ada"]["raw_score"]) == _result(graded, "ada")["score"]
     assert float(rows["bob"]["raw_score"]) == 0
+
+
+def test_a_workspace_of_a_notebook_without_checks_of_ours_registers_and_grades(tmp_path: Path) -> None:
+    """A plain nbgrader notebook in a course root of its own (as `bench grading` builds):
+    registering it asks for no visible check data, which only this course's notebooks have."""
+    from autograder.authoring import code, notebook, tests, write
+
+    root = tmp_path / "root"
+    source = root / "solutions" / "00_plain" / "00_plain.ipynb"
+    write(notebook([code("x = 1"), tests("test_x", 1, "assert x == 1")]), source)
+    (root / "course").mkdir()
+    (root / "course" / "nbgrader_config.py").write_text(
+        (Path(__file__).resolve().parents[2] / "course" / "nbgrader_config.py").read_text())
+    ws = Workspace(tmp_path / "ws", root=root)
+    (ws.submitted / "ann" / "00_plain").mkdir(parents=True)
+    nbformat.write(read(source), str(ws.submitted / "ann" / "00_plain" / "00_plain.ipynb"))
+    from autograder.instructor.grade_all import grade_workspace
+
+    summary = grade_workspace(ws, workers=1, show_progress=False)
+    assert [r.score for r in summary.results] == [1.0]

@@ -14,7 +14,7 @@ import pytest
 
 from autograder.instructor.workspace import Workspace
 from autograder.nb.course import fast_gradebook, is_written, nbgrader_meta, read
-from tests.autograder.classes import ASSIGNMENT, NAME, blank, dlf, incoming, key, unclipped
+from tests.autograder.classes import ASSIGNMENT, NAME, blank, dlf, incoming, key, wrong_eps_default
 from tests.autograder.test_feedback import assert_nothing_hidden
 from tests.browser import Browser, find_chromium, require_browser
 
@@ -32,7 +32,7 @@ def looping() -> nbformat.NotebookNode:
 def ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     tmp = tmp_path_factory.mktemp("report")
     ws = Workspace(tmp / "class")
-    dlf("import", str(incoming(tmp / "in", {"ada": key(), "bob": blank(), "una": unclipped(), "tim": looping()})),
+    dlf("import", str(incoming(tmp / "in", {"ada": key(), "bob": blank(), "una": wrong_eps_default(), "tim": looping()})),
         "--workspace", str(ws.path))
     dlf("grade", "--workspace", str(ws.path), "--workers", "2", "--cell-timeout", "3")
     result = ws.autograded / "una" / NAME / "result.json"

@@ -24,7 +24,7 @@ from autograder.grading import keys
 from autograder.nb.course import ROOT, assignments
 from autograder.sandbox import steps
 from autograder.sandbox.executor import Execution, Zygote, execute, site_dirs, zygote_for
-from autograder.sandbox.files import SubmissionRefused, open_submission
+from autograder.sandbox.files import SubmissionRefused, open_course_files, open_submission
 from autograder.sandbox.limits import Limits
 from autograder.sandbox.stream import EventStream
 
@@ -447,6 +447,36 @@ def test_a_linked_notebook_or_folder_is_refused(tmp_path: Path) -> None:
         open_submission(folder / "01_unit_to_network" / "01_unit_to_network.ipynb",
                         max_files=10, max_bytes=1024**2)
     assert open_submission(linked, max_files=10, max_bytes=1024**2, follow_symlinks=True).notebook
+
+
+def test_an_assignments_own_files_are_copied_in_first_and_win_over_the_students(tmp_path: Path) -> None:
+    notebook = _folder_with_links(tmp_path)
+    course = tmp_path / "source" / "ps1"
+    (course / "data").mkdir(parents=True)
+    (course / "data.csv").write_text("the course's\n")
+    (course / "data" / "table.txt").write_text("nested\n")
+    (course / "linked.txt").symlink_to(ROOT / "README.md")
+    handed_in = open_submission(notebook, max_files=10, max_bytes=1024**2)
+    problems = open_course_files([("data.csv", str(course / "data.csv")),
+                                  ("data/table.txt", str(course / "data" / "table.txt")),
+                                  ("linked.txt", str(course / "linked.txt")),
+                                  ("../escape.txt", str(course / "data.csv"))], handed_in)
+    assert any("linked.txt is a symbolic link" in p for p in problems)
+    assert any("leaves its folder" in p for p in problems)
+    code = ("import os\nprint(sorted(os.listdir('.')), open('data.csv').read().strip(), "
+            "open('data/table.txt').read().strip())")
+    assert said(sandboxed(code, files=handed_in)) == "['data', 'data.csv'] the course's nested\n"
+
+
+def test_a_cells_stderr_and_displayed_value_come_back_apart_from_its_stdout() -> None:
+    run = sandboxed("print('out'); import sys; sys.stderr.write('warned\\n'); 0.5", "x = 1;",
+                    "import os; os.environ['NBGRADER_EXECUTION']")
+    first = run.cells[0]
+    assert (first.output, first.stderr, first.value) == ("out\n", "warned\n", "0.5")
+    assert run.cells[1].value is None  # a trailing semicolon displays nothing, as in Jupyter
+    assert run.cells[2].value == "'autograde'"  # what nbgrader autograde sets
+    kinds = [(o.output_type, o.get("name")) for o in run.notebook.cells[0].outputs]
+    assert kinds == [("stream", "stdout"), ("stream", "stderr"), ("execute_result", None)]
 
 
 # --- the zygote -------------------------------------------------------------------------------

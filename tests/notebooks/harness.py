@@ -3,6 +3,8 @@
 The answer cells of the source notebook are executed in order in one namespace (after
 the setup cell), with one of them swapped for a mutant or an alternative; then the
 test cells run as they would in the notebook. No kernel, no plots, no experiments.
+``visible_failures`` runs only what the student's release runs: the test cells without
+their hidden blocks, judged on the student's side from the shipped visible data.
 """
 
 from __future__ import annotations
@@ -12,16 +14,18 @@ import contextlib
 import io
 import re
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from nbformat import NotebookNode
 
-from autograder.checks import CheckFailed
+from autograder.checks import CheckFailed, guard
 from autograder.nb.course import Assignment, is_answer, is_test, nbgrader_meta, read
 
 HERE = Path(__file__).resolve().parent
+HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS", re.S)
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,26 @@ class Variant:
     cell: str
     name: str
     source: str
+    warned: str = ""  # the notebook warns about this mistake: a visible check must name it
+
+
+def visible_part(source: str) -> str:
+    """A test cell as the release has it: the block between the hidden-test markers removed."""
+    return HIDDEN.sub("", source)
+
+
+@contextlib.contextmanager
+def student_side() -> Iterator[None]:
+    """Checks decide as in the student's kernel: from the shipped visible data alone."""
+    import autograder.checks as checks
+
+    saved = checks._grader_installed, guard.loaded_forbidden
+    checks._grader_installed = lambda: False  # type: ignore[assignment]
+    guard.loaded_forbidden = lambda notebook: []  # the test process has imported the grader
+    try:
+        yield
+    finally:
+        checks._grader_installed, guard.loaded_forbidden = saved  # type: ignore[assignment]
 
 
 def catalogue(kind: str, assignment: Assignment) -> list[Variant]:
@@ -38,7 +62,7 @@ def catalogue(kind: str, assignment: Assignment) -> list[Variant]:
         return []
     data = tomllib.loads(path.read_text())
     key = "mutant" if kind == "mutants" else "alternative"
-    return [Variant(v["cell"], v["name"], v["source"]) for v in data.get(key, [])]
+    return [Variant(v["cell"], v["name"], v["source"], v.get("warned", "")) for v in data.get(key, [])]
 
 
 @dataclass
@@ -112,3 +136,27 @@ class InProcessNotebook:
                     continue
                 points += pts
         return Score(points, max_points, failures)
+
+    def visible_failures(self, replace: Variant, *, graded: bool = False) -> list[str]:
+        """The messages of the visible checks that fail with ``replace`` in place, in full:
+        judged as in the student's kernel, or with ``graded`` as the grader judges them."""
+        ns: dict[str, Any] = {"__name__": "__notebook__"}
+        own = set(self.owned.get(replace.cell, [])) | self.affected_tests(replace.cell)
+        failures = []
+        side = contextlib.nullcontext() if graded else student_side()
+        with contextlib.redirect_stdout(io.StringIO()), side:
+            exec(compile(self.setup, "<setup>", "exec"), ns)
+            for gid, src in self.answers.items():
+                try:
+                    exec(compile(replace.source if gid == replace.cell else src,
+                                 f"<answer {gid}>", "exec"), ns)
+                except Exception:
+                    continue
+            for gid, _, src in self.tests:
+                if gid not in own:
+                    continue
+                try:
+                    exec(compile(visible_part(src), f"<test {gid}>", "exec"), ns)
+                except Exception as exc:
+                    failures.append(f"{gid}: {type(exc).__name__}: {exc}")
+        return failures

@@ -279,6 +279,17 @@ def test_load_state_dict_rejects_another_architecture(edit: Any, message: str) -
         model.load_state_dict(state)
 
 
+def test_a_refused_load_state_dict_leaves_every_parameter_as_it_was() -> None:
+    model = mlp([3, 4, 2], rng=np.random.default_rng(0))
+    before = model.state_dict()
+    other = mlp([3, 4, 2], rng=np.random.default_rng(1)).state_dict()
+    other["2.W"] = np.zeros((4, 5))  # the first layer fits, the second does not
+    with pytest.raises(ValueError, match=r"'2\.W' has shape"):
+        model.load_state_dict(other)
+    for name, value in model.state_dict().items():
+        np.testing.assert_array_equal(value, before[name])
+
+
 def test_sequential_rejects_something_that_is_not_a_module() -> None:
     with pytest.raises(TypeError, match="got ufunc at position 1"):
         Sequential(Tanh(), np.tanh)  # type: ignore[arg-type]

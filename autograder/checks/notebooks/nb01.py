@@ -53,7 +53,7 @@ def xor_weights(answer: Any, case: Case) -> tuple[Any, ...]:
         raise TypeError("pass the four weights as a tuple (W1, b1, w2, b2)")
     for (name, _), a in zip(XOR_SHAPES, answer, strict=True):
         if a is None:
-            raise ValueError(f"{name} is still None: set it to your weights")
+            raise ValueError(f"no answer yet: {name} is still None; set it to your weights")
     return tuple(coerce.as_array(a).astype(np.float64) for a in answer)
 
 

@@ -18,11 +18,14 @@ import numpy as np
 
 from autograder.checks.cases import Case
 from autograder.checks.findings import Finding
+from autograder.checks.notebooks.common import own_generator_only
 
 
 def draw(answer: Any, shape: tuple[int, ...], seed: int, kwargs: dict[str, Any]) -> Any:
-    """The student's weight for ``shape``, drawn with a fresh Generator seeded with ``seed``."""
-    out = np.asarray(answer(shape, rng=np.random.default_rng(seed), **kwargs))
+    """The student's weight for ``shape``, drawn with a fresh Generator seeded with ``seed``
+    (and from it alone: numpy's global random state must stay untouched)."""
+    with own_generator_only():
+        out = np.asarray(answer(shape, rng=np.random.default_rng(seed), **kwargs))
     if out.shape != shape:
         raise ValueError(f"asked for shape {shape}, got an array of shape {out.shape}; "
                          "return an array of exactly the shape given (D, M)")
@@ -109,6 +112,11 @@ def stats_close(case: Case, value: Any, expected: Any) -> Finding:
         return Finding(False, f"the mean is off by {(mean - e_mean) / e_std:+.2f} standard "
                        "deviations")
     if e_var and abs(var / e_var - 1.0) > 0.05:
+        if len(value) == 3 and e_var < 1 and abs(var / e_var**2 - 1.0) <= 0.05:
+            return Finding(False, f"the variance is {_ratio(var, e_var)} what it should be: "
+                           "the square of the right variance, as from a variance passed as the "
+                           "standard deviation (rng.normal's scale is σ, the square root of "
+                           "the variance)", mistake="a variance passed as the standard deviation")
         return Finding(False, f"the variance is {_ratio(var, e_var)} what it should be")
     if len(value) == 4:
         width = expected[3] - expected[2]

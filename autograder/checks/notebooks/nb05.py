@@ -6,7 +6,8 @@ hands back at every step (the velocity, the running averages, Adam's t), since t
 is half of what a rule returns. The probe rejects a step that changes its arguments in
 place (arrays, or the state dict it was given) or produces NaN, with a hint for each rule.
 The mini-batch probe checks the index batches' structure (a list; every index once,
-shuffled, from the ``rng`` given) and returns their sizes.
+shuffled, from the ``rng`` given) and returns their sizes. A learning-rate schedule is
+called for a range of step counts and its rates returned, one float per step.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from autograder.checks.cases import Case
+from autograder.checks.notebooks.common import own_generator_only
 
 Array = NDArray[Any]
 
@@ -215,7 +217,8 @@ def trajectory(answer: Any, case: Case, rule: str) -> Array | tuple[Array, Array
 
 
 def _batches_of(answer: Any, n: int, b: int, seed: int) -> list[Array]:
-    out = answer(n, b, np.random.default_rng(seed))
+    with own_generator_only():
+        out = answer(n, b, np.random.default_rng(seed))
     if isinstance(out, np.ndarray) and out.ndim == 2:
         raise TypeError("minibatches returned one 2-D array; return a list of 1-D index arrays "
                         "(the last one may be shorter)")
@@ -278,5 +281,23 @@ def minibatch_sizes(answer: Any, case: Case) -> Array:
     return sizes
 
 
+def schedule_curve(answer: Any, case: Case) -> Array:
+    """The rates ``answer(t, **hyper)`` for every step t of the case, one float per step.
+
+    A schedule maps one step count to one number; an array (even of one entry), a string
+    or None is reported with the step it came back for.
+    """
+    steps, hyper = case.args
+    name = getattr(answer, "__name__", "the schedule")
+    rates = []
+    for t in steps:
+        value = answer(t, **hyper)
+        if isinstance(value, (str, bytes)) or value is None or np.ndim(value) != 0:
+            raise TypeError(f"{name}(t={t}, ...) returned {type(value).__name__} of shape "
+                            f"{np.shape(value)}; return one number, the learning rate of step t")
+        rates.append(float(value))
+    return np.array(rates, dtype=np.float64)
+
+
 REGISTRY: dict[str, Any] = {"Bowl": Bowl, "trajectory": trajectory,
-                            "minibatch_sizes": minibatch_sizes}
+                            "minibatch_sizes": minibatch_sizes, "schedule_curve": schedule_curve}

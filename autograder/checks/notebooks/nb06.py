@@ -24,6 +24,7 @@ from numpy.typing import NDArray
 from autograder.checks import coerce
 from autograder.checks.cases import Case
 from autograder.checks.findings import Finding
+from autograder.checks.notebooks.common import own_generator_only
 from autograder.checks.values import Named
 from reference_impl.layers.base import Module
 
@@ -69,16 +70,20 @@ def grad_of(layer: Any, name: str) -> Any:
     return grads[name]
 
 
-def _shape_hint(part: str, got: Any, want: tuple[int, ...], of: str) -> None:
+def _shape_hint(part: str, got: Any, want: tuple[int, ...], of: str, why: str = "") -> None:
     shape = np.shape(got)
     if shape != want:
         raise ValueError(f"{part} has shape {shape}; a gradient has the shape of what it "
-                         f"differentiates: {of} is {want}")
+                         f"differentiates: {of} is {want}{why}")
 
 
-SHAPES_OF_GRADIENTS = ("in backward each gradient has the shape of what it differentiates: "
-                       "dx like x (N, D), grads['W'] like W (D, M), grads['b'] like b (M,); "
-                       "so dx = dy @ W.T and dW = x.T @ dy")
+def linear_shapes(x: Any, W: Any, b: Any, dy: Any) -> str:
+    """What the shapes of Linear's gradients follow from, in this case's numbers."""
+    sx, sw, sb, sdy = (np.shape(a) for a in (x, W, b, dy))
+    return (f"a gradient has the shape of what it differentiates: here x is (N, D) = {sx}, "
+            f"W is (D, M) = {sw}, b is (M,) = {sb} and dy is (N, M) = {sdy}, so dx must be "
+            f"{sx} like x, grads['W'] {sw} like W and grads['b'] {sb} like b; of the products "
+            f"of dy with W or x, only dy @ W.T is {sx} and only x.T @ dy is {sw}")
 
 
 def _own_copy(layer: Any, given: dict[str, Any]) -> None:
@@ -151,15 +156,18 @@ def linear_part(cls: Any, case: Case, part: str) -> Any:
         if again:
             layer.forward(again[0])
             dx = layer.backward(again[1])
-            x = again[0]
+            x, dy = again
     except ValueError as exc:
-        raise ValueError(f"{exc}; {SHAPES_OF_GRADIENTS}") from None
+        raise ValueError(f"backward raised {exc}; {linear_shapes(x, W, b, dy)}") from None
     if part == "dx":
-        _shape_hint("dx", dx, np.shape(x), "x")
+        if np.shape(dx) != np.shape(x):
+            raise ValueError(f"dx has shape {np.shape(dx)}; {linear_shapes(x, W, b, dy)}")
         return dx
     name = "W" if part == "dw" else "b"
     value = grad_of(layer, name)
-    _shape_hint(f"grads[{name!r}]", value, np.shape(W if name == "W" else b), f"params[{name!r}]")
+    if np.shape(value) != np.shape(W if name == "W" else b):
+        raise ValueError(f"grads[{name!r}] has shape {np.shape(value)}; "
+                         f"{linear_shapes(x, W, b, dy)}")
     return value
 
 
@@ -180,7 +188,13 @@ def unary_part(cls: Any, case: Case, part: str, stable: bool = False) -> Any:
             dx = backward_twice(layer, dy)
     except FloatingPointError as exc:
         raise FloatingPointError(f"unstable: {exc}; {UNSTABLE}") from None
-    _shape_hint("dx", dx, np.shape(x), "x")
+    except ValueError as exc:
+        if "broadcast" not in str(exc) and "matmul" not in str(exc):
+            raise
+        raise ValueError(f"backward raised {exc}; a gradient has the shape of what it "
+                         f"differentiates: dx like x, {np.shape(x)}, from dy like y, "
+                         f"{np.shape(dy)}") from None
+    _shape_hint("dx", dx, np.shape(x), "x", f", and dy (like y) is {np.shape(dy)}")
     return dx
 
 
@@ -216,7 +230,9 @@ def multiply_part(cls: Any, case: Case, part: str) -> Any:
     grads = backward_twice(gate, dy)
     if not isinstance(grads, (tuple, list)) or len(grads) != 2:
         raise TypeError(f"backward must return a pair (da, db), got {type(grads).__name__}")
-    return grads[0] if part == "da" else grads[1]
+    value, of = (grads[0], a) if part == "da" else (grads[1], b)
+    _shape_hint(part, value, np.shape(of), part[1], f", like dy, {np.shape(dy)}")
+    return value
 
 
 # Sequential, run over stand-in modules.
@@ -303,6 +319,7 @@ def sequential_part(cls: Any, case: Case, part: str) -> Any:
         return y
     dx = net.backward(dy)
     if part == "dx":
+        _shape_hint("dx", dx, np.shape(x), "the input x")
         return dx
     net.zero_grad()
     net.forward(x)
@@ -365,7 +382,8 @@ def predictions(fn: Callable[..., Any], case: Case) -> Array:
     else:
         X = np.concatenate([data.X_train, data.X_val, data.X_test])
         y = np.concatenate([data.y_train, data.y_val, data.y_test])
-    model = trained_model(fn(X, y, seed=int(seed)))
+    with own_generator_only():
+        model = trained_model(fn(X, y, seed=int(seed)))
     scores = coerce.as_array(model.forward(images.copy()))
     if scores.shape != (len(images), N_CLASSES):
         raise ValueError(f"the model returned scores of shape {scores.shape} for "
@@ -375,7 +393,8 @@ def predictions(fn: Callable[..., Any], case: Case) -> Array:
     require_nonlinear(model, images)
     require_gradients(model, images)
     if images.ndim == 1 or case.kwargs.get("repeat"):
-        again = trained_model(fn(X, y, seed=int(seed)))
+        with own_generator_only():
+            again = trained_model(fn(X, y, seed=int(seed)))
         if not np.array_equal(np.argmax(coerce.as_array(again.forward(images.copy())), axis=1),
                               predicted):
             raise ValueError("two runs with the same seed predicted differently: draw every "
