@@ -52,12 +52,17 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_grade(args: argparse.Namespace) -> int:
+    from autograder.cluster.client import scheduler_address
     from autograder.instructor.grade_all import grade_workspace
 
     ws = _workspace(args)
+    scheduler = scheduler_address(args.scheduler, ws.root)
     summary = grade_workspace(ws, assignments=args.assignment or None, workers=args.workers,
-                              limits=_limits(args), force=args.force)
-    print(f"graded {summary.graded} submissions, reused {summary.reused} unchanged results, "
+                              limits=_limits(args), force=args.force, scheduler=scheduler)
+    for line in summary.refused_workers:
+        print(line, file=sys.stderr)
+    where = f" on the Dask cluster at {scheduler}" if scheduler else ""
+    print(f"graded {summary.graded} submissions{where}, reused {summary.reused} unchanged results, "
           f"in {summary.seconds:.1f} s")
     if summary.reconciled:
         print(f"recorded {summary.reconciled} earlier results the gradebook was missing")
@@ -69,6 +74,12 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     for line in summary.refused:
         print(f"not graded: {line}", file=sys.stderr)
     return 1 if summary.refused else 0
+
+
+def _cmd_cluster_local(args: argparse.Namespace) -> int:
+    from autograder.cluster.local import serve
+
+    return serve(workers=args.workers, port=args.port)
 
 
 def _cmd_feedback(args: argparse.Namespace) -> int:
@@ -196,9 +207,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("grade", help="grade every submission in the workspace (resumes; skips unchanged)")
     p.add_argument("assignment", nargs="*", help="assignment names (default: all)")
     p.add_argument("--force", action="store_true", help="grade again even when nothing changed")
+    p.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                   help="grade on the Dask cluster whose scheduler is at ADDRESS (tcp://host:8786); "
+                        "default $DLF_SCHEDULER, else c.Dlf.scheduler in course/nbgrader_config.py, "
+                        "else this machine ('local')")
     p.add_argument("--course", metavar="ROOT", default=None, help=course_help)
     grading_options(p, None)
     p.set_defaults(func=_cmd_grade)
+
+    p = sub.add_parser("cluster-local", help="start a Dask scheduler and N grading workers on this "
+                       "machine, to try dlf grade --scheduler")
+    p.add_argument("--workers", type=int, default=2, help="worker processes, one thread each (default 2)")
+    p.add_argument("--port", type=int, default=0,
+                   help="the scheduler's port on 127.0.0.1 (default: a free one)")
+    p.set_defaults(func=_cmd_cluster_local)
 
     for name, func, text in (
             ("feedback", _cmd_feedback, "write per-student HTML feedback from the gradebook"),
@@ -244,6 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run one command; a problem with the input is one line on stderr and exit status 1."""
     import os
 
+    from autograder.cluster.client import ClusterError
     from autograder.instructor.gradebook import DiskFull
     from autograder.instructor.mathjax import MathJaxMissing
     from autograder.nb.release import ReleaseError
@@ -255,7 +278,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         result: int = args.func(args)
-    except (ValueError, DiskFull, MathJaxMissing, FileNotFoundError, ReleaseError) as exc:
+    except (ValueError, DiskFull, MathJaxMissing, FileNotFoundError, ReleaseError,
+            ClusterError) as exc:
         if os.environ.get("DLF_DEBUG"):
             raise
         text = exc.strerror if isinstance(exc, DiskFull) and exc.strerror else str(exc)

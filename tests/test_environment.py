@@ -7,6 +7,8 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# PyPI name -> conda-forge name, where they differ.
+CONDA_NAMES = {"dask": "dask-core"}
 
 
 def _norm(name: str) -> str:
@@ -29,7 +31,8 @@ def _conda() -> dict[str, str]:
     for line in (ROOT / "environment.yml").read_text().splitlines():
         m = re.fullmatch(r"\s*-\s*([A-Za-z0-9_.\-]+)\s*(?:==?\s*([^\s#]+))?\s*", line)
         if m and m.group(1) not in ("conda-forge",):
-            pins[_norm(m.group(1))] = m.group(2) or ""
+            pypi = {v: k for k, v in CONDA_NAMES.items()}.get(_norm(m.group(1)), _norm(m.group(1)))
+            pins[pypi] = m.group(2) or ""
     return pins
 
 

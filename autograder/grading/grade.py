@@ -29,7 +29,7 @@ from autograder.grading.plain import score_plain_cell
 from autograder.nb.checksums import is_unchanged
 from autograder.nb.course import CheckCall, check_calls, is_answer, is_test, is_written, nbgrader_meta
 from autograder.sandbox.executor import Execution, execute
-from autograder.sandbox.files import SubmissionRefused, open_course_files, open_submission
+from autograder.sandbox.files import SubmissionFiles, SubmissionRefused, open_course_files, open_submission
 from autograder.sandbox.limits import Limits
 from autograder.sandbox.stream import Flag
 
@@ -127,7 +127,6 @@ def grade_notebook(source: Path, submission: Path, *, student: str = "student",
     gradebook) to the assignment; ``foreign`` grades a notebook of another nbgrader
     course; ``skip`` leaves sandbox steps out (for tests of each protection).
     """
-    src = _read_source(source)
     assignment = assignment or source.parent.name
     name = name or assignment
     limits = limits or Limits()
@@ -135,9 +134,31 @@ def grade_notebook(source: Path, submission: Path, *, student: str = "student",
         handed_in = open_submission(submission, max_files=limits.max_files,
                                     max_bytes=limits.max_files_bytes)
     except SubmissionRefused as exc:
-        problem = f"{exc}; every autograded item scores 0"
-        return NotebookResult(assignment, student, _empty_items(src, problem), [problem],
-                              flags=[str(exc)], name=name)
+        return refused_result(source, exc, student=student, assignment=assignment, name=name)
+    return grade_handed_in(source, handed_in, student=student, limits=limits, skip=skip,
+                           assignment=assignment, name=name, foreign=foreign)
+
+
+def refused_result(source: Path, exc: SubmissionRefused, *, student: str,
+                   assignment: str | None = None, name: str | None = None) -> NotebookResult:
+    """The result of a submission that could not be opened (a linked notebook, say)."""
+    assignment = assignment or source.parent.name
+    problem = f"{exc}; every autograded item scores 0"
+    return NotebookResult(assignment, student, _empty_items(_read_source(source), problem),
+                          [problem], flags=[str(exc)], name=name or assignment)
+
+
+def grade_handed_in(source: Path, handed_in: SubmissionFiles, *, student: str = "student",
+                    limits: Limits | None = None, skip: Sequence[str] = (),
+                    assignment: str | None = None, name: str | None = None,
+                    foreign: Foreign | None = None) -> NotebookResult:
+    """Grade a submission already read: its notebook's bytes and the files handed in beside it
+    (``handed_in`` is closed here). ``dlf grade`` opens them from the workspace; a Dask worker
+    from the bytes the client sent (``autograder.cluster``)."""
+    src = _read_source(source)
+    assignment = assignment or source.parent.name
+    name = name or assignment
+    limits = limits or Limits()
     try:
         sub = nbformat.reads(handed_in.notebook.decode("utf-8"), as_version=4)
     except Exception as exc:
@@ -221,6 +242,13 @@ def _preload(src: NotebookNode, foreign: Foreign | None = None) -> tuple[str, ..
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 names.append(node.module)
     return tuple(n for n in dict.fromkeys(names) if n.split(".")[0] not in shipped)
+
+
+def expected_items(source: Path) -> list[tuple[str, str, float]]:
+    """(grade id, kind, points) of each graded cell of ``source``, in order: every result of
+    that notebook holds exactly these items."""
+    return [(nbgrader_meta(c)["grade_id"], "manual" if is_written(c) else "autograded",
+             float(nbgrader_meta(c).get("points", 0))) for c in _graded_cells(_read_source(source))]
 
 
 def _graded_cells(src: NotebookNode) -> list[NotebookNode]:

@@ -18,12 +18,14 @@ from typing import Any
 import nbformat
 
 from autograder import __version__
+from autograder.cluster.client import grade_on_cluster
 from autograder.grading import NotebookResult
 from autograder.grading.batch import Job, grade_many
 from autograder.grading.grade import Foreign, not_handed_in
 from autograder.instructor import gradebook
 from autograder.instructor.gradebook import disk_full_is_clear
 from autograder.instructor.workspace import Submission, Workspace, WorkspaceError
+from autograder.nb.course import ROOT
 from autograder.progress import ProgressBar
 from autograder.sandbox.limits import Limits
 
@@ -36,6 +38,7 @@ class GradeSummary:
     results: list[NotebookResult] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)  # folders with no single notebook to grade
     seconds: float = 0.0
+    refused_workers: list[str] = field(default_factory=list)  # Dask workers of another grader
 
 
 # Bumped when what a result holds changes, so older results are graded again.
@@ -94,13 +97,17 @@ def _sha(path: Path) -> str | None:
 
 def grade_workspace(ws: Workspace, *, assignments: list[str] | None = None,
                     workers: int | None = None, limits: Limits | None = None,
-                    force: bool = False, show_progress: bool = True) -> GradeSummary:
+                    force: bool = False, show_progress: bool = True,
+                    scheduler: str | None = None) -> GradeSummary:
     """Grade what changed, record each result in the gradebook first, then on disk.
 
     The gradebook row is committed before ``result.json`` is written, so a crash or a
     full disk between the two leaves no result the gradebook lacks: the next run grades
     that submission again. Results from before this rule (or a restored gradebook) are
     reconciled at the start of every run.
+
+    With ``scheduler`` (a Dask scheduler's address) the notebooks are graded on that
+    cluster (``autograder.cluster``) and recorded here, in batches; ``workers`` is unused.
     """
     start = time.monotonic()
     ws.require()
@@ -155,14 +162,36 @@ def grade_workspace(ws: Workspace, *, assignments: list[str] | None = None,
                     _store(ws, sub, key, result)
                 bar.advance()
 
+            def done_batch(batch: list[tuple[Job, NotebookResult]]) -> None:
+                rows = []
+                for job, result in batch:
+                    sub, _, changed = keys[(job.student, result.assignment, result.name)]
+                    rows.append((result, sub, changed))
+                books.record_many(rows)
+                for job, result in batch:
+                    sub, key, _ = keys[(job.student, result.assignment, result.name)]
+                    with disk_full_is_clear(ws.autograded):
+                        _store(ws, sub, key, result)
+                    bar.advance()
+
             try:
                 for sub, result in missing:
                     done(Job(sub.source, sub.path, sub.student), result)
                     summary.results.append(result)
-                summary.results.extend(grade_many(jobs, workers=workers, on_done=done))
+                if scheduler:
+                    if ws.course is not None or ws.root.resolve() != ROOT.resolve():
+                        raise WorkspaceError(
+                            f"--scheduler grades this course's assignments ({ROOT}), which its "
+                            "workers hold; grade another course (--course) on this machine")
+                    run = grade_on_cluster(jobs, address=scheduler, on_batch=done_batch)
+                    summary.results.extend(run.results[i] for i in sorted(run.results))
+                    summary.refused.extend(run.not_graded)
+                    summary.refused_workers = run.refused_workers
+                else:
+                    summary.results.extend(grade_many(jobs, workers=workers, on_done=done))
             finally:
                 bar.close()
-    summary.graded = len(todo)
+    summary.graded = len(summary.results) - len(cached)
     summary.seconds = time.monotonic() - start
     order = {(s.student, s.assignment.name, s.notebook): i for i, s in enumerate(subs)}
     summary.results.sort(key=lambda r: order.get((r.student, r.assignment, r.name), 0))

@@ -15,10 +15,11 @@ import functools
 import sqlite3
 import tempfile
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from nbformat import NotebookNode
 
@@ -143,6 +144,24 @@ class GradebookWriter:
     def record(self, result: NotebookResult, sub: Submission | None = None, *,
                content_changed: bool = False) -> None:
         """Write one result in one transaction: all of it lands, or none of it."""
+        self.record_many([(result, sub, content_changed)])
+
+    def record_many(self, batch: Sequence[tuple[NotebookResult, Submission | None, bool]]) -> None:
+        """Write several results, each ``(result, submission, content changed)``, in one
+        transaction: all of them land, or none."""
+        gb = self.gb
+        with disk_full_is_clear(self.ws.gradebook), warnings.catch_warnings():
+            # nbgrader's own add_submission trips SQLAlchemy's autoflush warnings; they are harmless.
+            warnings.simplefilter("ignore")
+            try:
+                for result, sub, content_changed in batch:
+                    self._write(result, sub, content_changed)
+                gb.db.commit()
+            except BaseException:
+                gb.db.rollback()
+                raise
+
+    def _write(self, result: NotebookResult, sub: Submission | None, content_changed: bool) -> None:
         from nbgrader.api import MissingEntry
 
         gb = self.gb
@@ -155,32 +174,60 @@ class GradebookWriter:
             student["last_name"] = str(meta["name"])
         if meta.get("lms_user_id"):
             student["lms_user_id"] = str(meta["lms_user_id"])
-        with disk_full_is_clear(self.ws.gradebook), warnings.catch_warnings():
-            # nbgrader's own add_submission trips SQLAlchemy's autoflush warnings; they are harmless.
-            warnings.simplefilter("ignore")
-            try:
-                gb.update_or_create_student(result.student, **student)
-                try:
-                    submission = gb.find_submission(assignment.name, result.student)
-                except MissingEntry:
-                    submission = gb.add_submission(assignment.name, result.student)
-                when = parse_timestamp(sub.timestamp if sub is not None else None)
-                if when is not None:
-                    submission.timestamp = when
-                for item in result.items:
-                    grade = gb.find_grade(item.grade_id, notebook, assignment.name, result.student)
-                    grade.auto_score = item.points
-                    if grade.manual_score is None:
-                        grade.needs_manual_grade = item.points is None
-                    elif content_changed:
-                        grade.needs_manual_grade = True  # a new answer under an old manual score
-                for grade_id, text in comments.items():
-                    comment = gb.find_comment(grade_id, notebook, assignment.name, result.student)
-                    comment.auto_comment = text
-                gb.db.commit()
-            except BaseException:
-                gb.db.rollback()
-                raise
+        gb.update_or_create_student(result.student, **student)
+        try:
+            submission = gb.find_submission(assignment.name, result.student)
+        except MissingEntry:
+            submission = gb.add_submission(assignment.name, result.student)
+        when = parse_timestamp(sub.timestamp if sub is not None else None)
+        if when is not None:
+            submission.timestamp = when
+        grades, comments_of = self._rows(assignment.name, notebook, result.student)
+        for item in result.items:
+            grade = _one(grades, item.grade_id, "grade")
+            grade.auto_score = item.points
+            if grade.manual_score is None:
+                grade.needs_manual_grade = item.points is None
+            elif content_changed:
+                grade.needs_manual_grade = True  # a new answer under an old manual score
+        for grade_id, text in comments.items():
+            _one(comments_of, grade_id, "comment").auto_comment = text
+
+    def _rows(self, assignment: str, notebook: str,
+              student: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The submitted notebook's grades and comments by cell name: two queries, where
+        nbgrader's ``find_grade`` and ``find_comment`` make one per cell."""
+        from nbgrader.api import (
+            Assignment,
+            Comment,
+            Grade,
+            GradeCell,
+            Notebook,
+            SolutionCell,
+            SubmittedAssignment,
+            SubmittedNotebook,
+        )
+
+        out: list[dict[str, Any]] = []
+        for row, cell in ((Grade, GradeCell), (Comment, SolutionCell)):
+            query = (self.gb.db.query(cell.name, row)
+                     .join(cell, cell.id == row.cell_id)
+                     .join(SubmittedNotebook, SubmittedNotebook.id == row.notebook_id)
+                     .join(Notebook, Notebook.id == SubmittedNotebook.notebook_id)
+                     .join(SubmittedAssignment, SubmittedAssignment.id == SubmittedNotebook.assignment_id)
+                     .join(Assignment, Assignment.id == SubmittedAssignment.assignment_id)
+                     .filter(Notebook.name == notebook, Assignment.name == assignment,
+                             SubmittedAssignment.student_id == student))
+            out.append(dict(query.all()))
+        return out[0], out[1]
+
+
+def _one(rows: dict[str, Any], name: str, what: str) -> Any:
+    from nbgrader.api import MissingEntry
+
+    if name not in rows:
+        raise MissingEntry(f"no {what} for cell {name!r} in the gradebook")
+    return rows[name]
 
 
 def _comments_by_answer_cell(source: Path, result: NotebookResult) -> dict[str, str | None]:

@@ -48,6 +48,7 @@ from .kernel import (
     prctl,
     processes_of_user,
     remount_read_only,
+    remove_cgroup,
     unshare,
 )
 
@@ -117,7 +118,13 @@ def _join_pids_cgroup(ctx: Context) -> bool:
     group = pids_cgroup(os.getpid())
     if group is None:
         return False
-    os.mkdir(group)
+    try:
+        os.mkdir(group)
+    except FileExistsError:
+        # An earlier supervisor of this pid died before removing it (its worker was killed):
+        # it is dead, so the group and any process still in it go.
+        remove_cgroup(group)
+        os.mkdir(group)
     if not os.path.exists(f"{group}/pids.max"):
         os.rmdir(group)
         return False

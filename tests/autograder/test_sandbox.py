@@ -695,3 +695,46 @@ def _all_gone(family: dict[int, str], within: float) -> bool:
             return True
         time.sleep(0.05)
     return not _alive(family)
+
+
+def _stale_cgroup_then_join() -> bytes:
+    """In a child: leave a cgroup named after its own pid, as a supervisor killed with its
+    worker does, then run the cgroup step; b"1" when it took the process into a fresh group."""
+    from autograder.sandbox import kernel
+
+    group = kernel.pids_cgroup(os.getpid())
+    assert group is not None
+    os.mkdir(group)
+    ctx = steps.Context(steps.Plan(binds=[], masks=[], tmp_bytes=1 << 20, memory_bytes=1 << 30,
+                                   max_processes=8, max_file_bytes=1 << 20, cpu_seconds=10.0))
+    took = steps._join_pids_cgroup(ctx)
+    with open(os.path.join(os.path.dirname(group), "cgroup.procs"), "w") as fh:
+        fh.write(str(os.getpid()))  # leave it, so it can be removed
+    with open(f"{group}/pids.max") as fh:
+        capped = fh.read().strip() == "10"
+    kernel.remove_cgroup(group)
+    return b"1" if took and ctx.cgroup == group and capped else b"0"
+
+
+def _can_make_pids_cgroups() -> bool:
+    from autograder.sandbox import kernel
+
+    return os.geteuid() == 0 and kernel.pids_cgroup(os.getpid()) is not None
+
+
+@pytest.mark.skipif(not _can_make_pids_cgroups(), reason="needs root and a writable pids cgroup")
+def test_a_cgroup_left_by_a_killed_supervisor_of_the_same_pid_does_not_cost_the_next_its_cap() -> None:
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - reports through the pipe
+        try:
+            os.write(write, _stale_cgroup_then_join())
+        except BaseException as exc:
+            os.write(write, repr(exc).encode()[:300])
+        finally:
+            os._exit(0)
+    os.close(write)
+    os.waitpid(child, 0)
+    got = os.read(read, 400)
+    os.close(read)
+    assert got == b"1", got
