@@ -59,11 +59,12 @@ def observe(data: CheckData, answer: Any, cases: Sequence[Case]) -> list[Observa
 
 def student_verdict(data: CheckData, observations: Sequence[Observation]) -> Verdict:
     """The visible verdict from the shipped data alone."""
+    # Numeric and choice answers ship their form only, not even their known wrong values.
     if data.type == "value":
-        return value_form(data.id, data.title, observations, data.value_mistakes, data.tol)
+        return value_form(data.id, data.title, observations, (), data.tol)
     if data.type == "choice":
         return choice_form(data.id, data.title, observations, data.options, data.kind,
-                           data.length, data.value_mistakes)
+                           data.length, ())
     if data.type == "property" or data.compare:
         from autograder.checks.findings import judge_findings
 

@@ -44,7 +44,6 @@ class CheckData:
     shape_hint: str = ""
     options: str = ""
     length: int | None = None
-    value_mistakes: tuple[tuple[Any, str, str], ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -59,8 +58,6 @@ def parse(raw: dict[str, Any]) -> CheckData:
     mistakes = tuple(KnownMistake(m["name"], m["hint"],
                                   tuple(values.decode(o) for o in m["outputs"]))
                      for m in raw.get("mistakes", []))
-    value_mistakes = tuple((values.decode(v), str(n), str(h))
-                           for v, n, h in raw.get("value_mistakes", []))
     tol = raw.get("tol", [1e-6, 1e-8])
     return CheckData(
         id=raw["id"], title=raw["title"], type=raw["type"], kind=_kind(raw.get("kind", "array")),
@@ -70,7 +67,7 @@ def parse(raw: dict[str, Any]) -> CheckData:
         cases=cases, expected=expected, mistakes=mistakes, judge=raw.get("judge", ""),
         compare=raw.get("compare", ""), hint=raw.get("hint", ""),
         shape_hint=raw.get("shape_hint", ""), options=raw.get("options", ""),
-        length=raw.get("length"), value_mistakes=value_mistakes,
+        length=raw.get("length"),
         extra=values.decode(raw["extra"]) if "extra" in raw else {},
     )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from autograder.instructor.workspace import Workspace
 from autograder.nb.course import ensure_tools_on_path, fast_gradebook
@@ -104,6 +105,21 @@ class Books:
         return book.sheets.get(notebook) if book is not None else None
 
 
+def per_cell(db: Any, model: Any, *columns: Any) -> Any:
+    """A query of ``model`` (nbgrader's ``Grade`` or ``Comment``) with each row's student,
+    assignment, notebook and grade id before ``columns``."""
+    from nbgrader.api import Assignment, BaseCell, Notebook, SubmittedAssignment, SubmittedNotebook
+
+    return (db.query(SubmittedAssignment.student_id, Assignment.name, Notebook.name, BaseCell.name,
+                     *columns)
+            .select_from(model)
+            .join(SubmittedNotebook, model.notebook_id == SubmittedNotebook.id)
+            .join(Notebook, SubmittedNotebook.notebook_id == Notebook.id)
+            .join(SubmittedAssignment, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
+            .join(Assignment, SubmittedAssignment.assignment_id == Assignment.id)
+            .join(BaseCell, model.cell_id == BaseCell.id))
+
+
 def read_books(ws: Workspace) -> Books:
     """Everything the gradebook knows about the class, in three queries."""
     out = Books()
@@ -113,7 +129,6 @@ def read_books(ws: Workspace) -> Books:
     fast_gradebook()
     from nbgrader.api import (
         Assignment,
-        BaseCell,
         Comment,
         Grade,
         Gradebook,
@@ -149,28 +164,14 @@ def read_books(ws: Workspace) -> Books:
             book = out.books.get((student, assignment))
             if book is not None:
                 book.sheets[notebook] = Sheet(notebook, nb_id, float(nb_score or 0.0), float(nb_max or 0.0))
-        grades = (db.query(SubmittedAssignment.student_id, Assignment.name, Notebook.name, BaseCell.name,
-                           Grade.auto_score, Grade.manual_score, Grade.extra_credit, Grade.score,
-                           Grade.max_score, Grade.needs_manual_grade)
-                  .select_from(Grade)
-                  .join(SubmittedNotebook, Grade.notebook_id == SubmittedNotebook.id)
-                  .join(Notebook, SubmittedNotebook.notebook_id == Notebook.id)
-                  .join(SubmittedAssignment, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
-                  .join(Assignment, SubmittedAssignment.assignment_id == Assignment.id)
-                  .join(BaseCell, Grade.cell_id == BaseCell.id))
+        grades = per_cell(db, Grade, Grade.auto_score, Grade.manual_score, Grade.extra_credit,
+                          Grade.score, Grade.max_score, Grade.needs_manual_grade)
         for student, assignment, notebook, gid, auto, manual, extra, score, max_score, needs in grades:
             sheet = out.sheet(student, assignment, notebook)
             if sheet is not None:
                 sheet.cells[gid] = CellGrade(gid, float(max_score or 0.0), auto, manual, extra,
                                              float(score or 0.0), bool(needs))
-        comments = (db.query(SubmittedAssignment.student_id, Assignment.name, Notebook.name, BaseCell.name,
-                             Comment.auto_comment, Comment.manual_comment)
-                    .select_from(Comment)
-                    .join(SubmittedNotebook, Comment.notebook_id == SubmittedNotebook.id)
-                    .join(Notebook, SubmittedNotebook.notebook_id == Notebook.id)
-                    .join(SubmittedAssignment, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
-                    .join(Assignment, SubmittedAssignment.assignment_id == Assignment.id)
-                    .join(BaseCell, Comment.cell_id == BaseCell.id))
+        comments = per_cell(db, Comment, Comment.auto_comment, Comment.manual_comment)
         for student, assignment, notebook, gid, auto_c, manual_c in comments:
             sheet = out.sheet(student, assignment, notebook)
             if sheet is None:

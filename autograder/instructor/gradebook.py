@@ -24,6 +24,7 @@ from typing import Any
 from nbformat import NotebookNode
 
 from autograder.grading import NotebookResult
+from autograder.instructor.books import per_cell
 from autograder.instructor.redact import check_lines
 from autograder.instructor.workspace import Submission, Workspace
 from autograder.nb import release
@@ -111,23 +112,9 @@ class GradebookWriter:
     def recorded(self) -> dict[tuple[str, str, str], dict[str, float | None]]:
         """Every submitted notebook's automatic scores, ``(student, assignment, notebook) ->
         {grade id: auto}``, in one query."""
-        from nbgrader.api import (
-            Assignment,
-            BaseCell,
-            Grade,
-            Notebook,
-            SubmittedAssignment,
-            SubmittedNotebook,
-        )
+        from nbgrader.api import Grade
 
-        rows = (self.gb.db.query(SubmittedAssignment.student_id, Assignment.name, Notebook.name,
-                                 BaseCell.name, Grade.auto_score)
-                .select_from(Grade)
-                .join(SubmittedNotebook, Grade.notebook_id == SubmittedNotebook.id)
-                .join(Notebook, SubmittedNotebook.notebook_id == Notebook.id)
-                .join(SubmittedAssignment, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
-                .join(Assignment, SubmittedAssignment.assignment_id == Assignment.id)
-                .join(BaseCell, Grade.cell_id == BaseCell.id))
+        rows = per_cell(self.gb.db, Grade, Grade.auto_score)
         out: dict[tuple[str, str, str], dict[str, float | None]] = {}
         for student, assignment, notebook, gid, auto in rows:
             out.setdefault((student, assignment, notebook), {})[gid] = auto
