@@ -135,11 +135,8 @@ def _executing(dask_worker: Any) -> int:
     return len(dask_worker.state.executing)
 
 
-def test_a_worker_killed_mid_notebook_changes_nothing_in_the_result(
-        cluster: Any, on_this_machine: dict[str, Any], tmp_path: Path) -> None:
-    ws = _class(tmp_path / "ws")
-    client = _client(cluster.scheduler_address)
-    killed: dict[str, Any] = {}
+def _killer(client: Any, killed: dict[str, Any]) -> threading.Thread:
+    """A thread that kills (SIGKILL) the first worker it finds grading, once, mid-notebook."""
 
     def kill_one_while_it_grades() -> None:
         deadline = time.monotonic() + 60
@@ -152,7 +149,15 @@ def test_a_worker_killed_mid_notebook_changes_nothing_in_the_result(
                 os.kill(pid, signal.SIGKILL)
             time.sleep(0.1)
 
-    killer = threading.Thread(target=kill_one_while_it_grades)
+    return threading.Thread(target=kill_one_while_it_grades)
+
+
+def test_a_worker_killed_mid_notebook_changes_nothing_in_the_result(
+        cluster: Any, on_this_machine: dict[str, Any], tmp_path: Path) -> None:
+    ws = _class(tmp_path / "ws")
+    client = _client(cluster.scheduler_address)
+    killed: dict[str, Any] = {}
+    killer = _killer(client, killed)
     try:
         killer.start()
         out, _ = dlf("grade", "--workspace", str(ws.path), "--scheduler", cluster.scheduler_address,
@@ -165,6 +170,42 @@ def test_a_worker_killed_mid_notebook_changes_nothing_in_the_result(
         assert killed["address"] not in client.scheduler_info()["workers"]
     finally:
         client.close()
+
+
+def test_a_submission_the_cluster_gives_up_on_is_named_and_graded_on_the_next_run(
+        cluster: Any, on_this_machine: dict[str, Any], tmp_path: Path) -> None:
+    # A cluster gives up on a task whose workers died under it more than allowed-failures
+    # times (Dask's KilledWorker: a notebook that kills its worker every time looks like this).
+    ws = _class(tmp_path / "ws")
+    client = _client(cluster.scheduler_address)
+    allowed = cluster.scheduler.allowed_failures
+    cluster.scheduler.allowed_failures = 0
+    killed: dict[str, Any] = {}
+    killer = _killer(client, killed)
+    try:
+        killer.start()
+        out, err = dlf("grade", "--workspace", str(ws.path), "--scheduler",
+                       cluster.scheduler_address, *OPTIONS, code=1)
+        killer.join()
+        assert killed, "no worker was killed"
+        given_up = [ln for ln in err.splitlines() if ln.startswith("not graded: ")]
+        assert given_up and all("the cluster gave up on it" in ln and
+                                ln.endswith("it is graded again on the next run")
+                                for ln in given_up), err
+        kept = snapshot(ws)
+        assert len(kept["results"]) == STUDENTS - len(given_up)
+        assert set(kept["results"]) == set(kept["gradebook"])
+        assert all(f"not graded: {student}/" not in err for student in kept["results"])
+        assert f"graded {STUDENTS - len(given_up)} submissions" in out
+    finally:
+        cluster.scheduler.allowed_failures = allowed
+        client.wait_for_workers(2, timeout=60)
+        client.close()
+    out, _ = dlf("grade", "--workspace", str(ws.path), "--scheduler", cluster.scheduler_address,
+                 *OPTIONS)
+    assert f"graded {len(given_up)} submissions" in out
+    assert f"reused {STUDENTS - len(given_up)} unchanged results" in out
+    assert not differences(snapshot(ws), on_this_machine)
 
 
 def _copy_of_the_grader(path: Path, change: str) -> Path:
