@@ -59,15 +59,79 @@ def die_with_parent() -> None:
     prctl(PR_SET_PDEATHSIG, 9)
 
 
-CGROUP_ROOTS = ("/sys/fs/cgroup/pids", "/sys/fs/cgroup")
+def new_cgroup(controller: str, pid: int) -> str | None:
+    """Where the supervisor ``pid`` keeps its own group of ``controller`` ("pids", "memory"):
+    a child of this process's group, so the limits of whatever runs the grader (a container,
+    a systemd unit) still hold above it; None when this process may not make one."""
+    try:
+        with open("/proc/self/cgroup") as fh:
+            lines = fh.read().splitlines()
+    except OSError:
+        return None
+    base = None
+    for line in lines:  # "N:pids:/path" for cgroup v1, "0::/path" for v2
+        _, controllers, path = line.split(":", 2)
+        if controller in controllers.split(","):
+            base = f"/sys/fs/cgroup/{controller}{path}"
+            break
+    else:
+        for line in lines:
+            if line.startswith("0::"):
+                base = f"/sys/fs/cgroup{line[3:]}"
+                try:  # v2: only a controller the group hands to its children
+                    with open(f"{base.rstrip('/')}/cgroup.subtree_control") as fh:
+                        if controller not in fh.read().split():
+                            return None
+                except OSError:
+                    return None
+    if base is None:
+        return None
+    base = base.rstrip("/")
+    if os.path.exists(f"{base}/cgroup.procs") and os.access(base, os.W_OK):
+        return f"{base}/dlf-{pid}"
+    return None
 
 
 def pids_cgroup(pid: int) -> str | None:
     """Where the supervisor ``pid`` keeps its process-count cgroup, if the system has one."""
-    for base in CGROUP_ROOTS:
-        if os.path.exists(f"{base}/cgroup.procs") and os.access(base, os.W_OK):
-            return f"{base}/dlf-{pid}"
-    return None
+    return new_cgroup("pids", pid)
+
+
+def memory_cgroup(pid: int) -> str | None:
+    """Where the supervisor ``pid`` keeps its memory cgroup (the same folder as its pids
+    cgroup under cgroup v2), if the system has one."""
+    return new_cgroup("memory", pid)
+
+
+def sweep_cgroups() -> list[str]:
+    """Remove the groups of supervisors that are gone without removing them (killed together
+    with their worker and its zygote); a group is named after its supervisor's pid, so one
+    whose pid is not running is nobody's. Returns the groups removed."""
+    removed = []
+    for controller in ("pids", "memory"):
+        group = new_cgroup(controller, 0)
+        if group is None:
+            continue
+        base = os.path.dirname(group)
+        try:
+            names = os.listdir(base)
+        except OSError:
+            continue
+        for name in names:
+            if name.startswith("dlf-") and name[4:].isdigit() and not _running(int(name[4:])):
+                remove_cgroup(f"{base}/{name}")
+                removed.append(f"{base}/{name}")
+    return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
 
 
 def pivot_root(new_root: str) -> None:

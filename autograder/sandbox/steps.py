@@ -1,7 +1,7 @@
 """The sandbox, step by step: each protection is one named step of a pipeline.
 
 These are the kernel calls bubblewrap makes, called directly through ctypes. The
-supervisor runs the ``outer`` steps (a pids cgroup, then new user, mount, network, IPC
+supervisor runs the ``outer`` steps (pids and memory cgroups, then new user, mount, network, IPC
 and PID namespaces); the notebook's first process, PID 1 of the new PID namespace, runs
 the ``inner`` steps: a fresh root on tmpfs holding read-only bind mounts of only what
 Python needs, one private size-capped tmpfs for ``/tmp`` and the working folder, a
@@ -41,6 +41,7 @@ from .kernel import (
     PR_SET_NO_NEW_PRIVS,
     drop_capabilities,
     flags_of,
+    memory_cgroup,
     mount,
     mounts,
     pids_cgroup,
@@ -65,6 +66,7 @@ WRITABLE = ("/tmp", "/dev/shm", "/proc")
 # Left writable by "fresh /proc"'s own read-only binds: root without capabilities could
 # otherwise still write most sysctls (the kernel checks only the file mode for uid 0).
 PROC_READ_ONLY = ("sys", "sysrq-trigger", "irq", "bus", "fs")
+SHM_BYTES = 16 * 1024**2  # the sandbox's /dev/shm
 
 @dataclass
 class Plan:
@@ -96,6 +98,7 @@ class Context:
     euid: int = field(default_factory=os.geteuid)
     egid: int = field(default_factory=os.getegid)
     cgroup: str | None = None
+    memory_cgroup: str | None = None
     processes_before: int = 0
     sources: dict[str, int] = field(default_factory=dict)  # host path -> O_PATH descriptor
     root: str = ""  # the staged root while it is assembled; "" once it is "/"
@@ -113,11 +116,7 @@ class Step:
 
 # --- outer steps: in the supervisor, before it forks the notebook's first process ----------
 
-def _join_pids_cgroup(ctx: Context) -> bool:
-    """Root is exempt from RLIMIT_NPROC: a fork bomb is capped by the pids controller."""
-    group = pids_cgroup(os.getpid())
-    if group is None:
-        return False
+def _make_group(group: str) -> None:
     try:
         os.mkdir(group)
     except FileExistsError:
@@ -125,6 +124,14 @@ def _join_pids_cgroup(ctx: Context) -> bool:
         # it is dead, so the group and any process still in it go.
         remove_cgroup(group)
         os.mkdir(group)
+
+
+def _join_pids_cgroup(ctx: Context) -> bool:
+    """Root is exempt from RLIMIT_NPROC: a fork bomb is capped by the pids controller."""
+    group = pids_cgroup(os.getpid())
+    if group is None:
+        return False
+    _make_group(group)
     if not os.path.exists(f"{group}/pids.max"):
         os.rmdir(group)
         return False
@@ -133,6 +140,39 @@ def _join_pids_cgroup(ctx: Context) -> bool:
     with open(f"{group}/cgroup.procs", "w") as fh:
         fh.write("0")
     ctx.cgroup = group
+    return True
+
+
+def _join_memory_cgroup(ctx: Context) -> bool:
+    """RLIMIT_AS caps each process's address space; the memory controller caps what all the
+    sandbox's processes hold together, its tmpfs pages included, so that many processes
+    under their own limits cannot take the machine's memory from the other sandboxes."""
+    group = memory_cgroup(os.getpid())
+    if group is None:
+        return False
+    shared = group == ctx.cgroup  # cgroup v2: one folder for every controller
+    if not shared:
+        _make_group(group)
+    limit = str(ctx.plan.memory_bytes + ctx.plan.tmp_bytes + SHM_BYTES)
+    name = next((n for n in ("memory.max", "memory.limit_in_bytes")
+                 if os.path.exists(f"{group}/{n}")), None)
+    if name is None:
+        if not shared:
+            os.rmdir(group)
+        return False
+    with open(f"{group}/{name}", "w") as fh:
+        fh.write(limit)
+    for swap, value in (("memory.swap.max", "0"), ("memory.memsw.limit_in_bytes", limit)):
+        if os.path.exists(f"{group}/{swap}"):  # no swapping past the cap, where it is counted
+            try:
+                with open(f"{group}/{swap}", "w") as fh:
+                    fh.write(value)
+            except OSError:
+                pass
+    if not shared:
+        with open(f"{group}/cgroup.procs", "w") as fh:
+            fh.write("0")
+    ctx.memory_cgroup = group
     return True
 
 
@@ -272,7 +312,8 @@ def _minimal_dev(ctx: Context) -> bool:
                          ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):
         os.symlink(target, f"{dev}/{name}")
     os.mkdir(f"{dev}/shm")
-    mount("tmpfs", f"{dev}/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=16m,mode=1777")
+    mount("tmpfs", f"{dev}/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+          f"size={SHM_BYTES},mode=1777")
     return True
 
 
@@ -423,6 +464,7 @@ def _no_core_dumps(ctx: Context) -> bool:
 
 STEPS: tuple[Step, ...] = (
     Step("process cap (cgroup)", "outer", _join_pids_cgroup),
+    Step("memory cap (cgroup)", "outer", _join_memory_cgroup),
     Step("user namespace", "outer", _user_namespace),
     Step("mount namespace", "outer", _mount_namespace),
     Step("no network", "outer", _network_namespace),

@@ -53,6 +53,7 @@ def serve(config: dict[str, Any]) -> None:
     except BaseException:
         _reply(sock, {"error": traceback.format_exc()[-3000:]})
         return
+    kernel.sweep_cgroups()
     gc.collect()
     gc.freeze()  # the forked sandboxes share these objects' pages instead of copying them
     _reply(sock, {"ready": os.getpid()})
@@ -81,7 +82,8 @@ def serve(config: dict[str, Any]) -> None:
             os.close(fd)
         _reply(sock, {"started": pid})
         _, status = os.waitpid(pid, 0)
-        kernel.remove_cgroup(kernel.pids_cgroup(pid))
+        for group in {kernel.pids_cgroup(pid), kernel.memory_cgroup(pid)}:
+            kernel.remove_cgroup(group)
         _reply(sock, {"reaped": pid, "status": status})
 
 
@@ -151,7 +153,8 @@ def _supervise(sock: socket.socket, fds: list[int], zygote: int) -> None:  # pra
         # The runner's status and what /tmp held at the end, as the sandbox's init saw them.
         reported = os.read(status_r, 64).split()
         if "pid namespace" not in outer:  # no namespace took the notebook's processes with it
-            kernel.remove_cgroup(ctx.cgroup and _leave_cgroup(ctx.cgroup))
+            for group in {g for g in (ctx.cgroup, ctx.memory_cgroup) if g}:
+                kernel.remove_cgroup(_leave_cgroup(group))
         _send(events_fd, {"e": "exit", "status": int(reported[0]) if reported else wait_status,
                           "tmp_bytes": int(reported[1]) if len(reported) > 1 else 0})
         status = 0

@@ -218,6 +218,34 @@ def test_memory_is_limited() -> None:
     assert "ALLOCATED" in said(sandboxed(code, limits=limits, skip=("memory limit",)))
 
 
+HOGS = """
+import os, time
+import numpy as np
+kids = []
+for _ in range(4):
+    pid = os.fork()
+    if pid == 0:
+        hog = np.ones(100 * 1024**2, dtype=np.uint8)  # each under the per-process limit
+        time.sleep(3)
+        os._exit(0)
+    kids.append(pid)
+ended = [os.waitpid(pid, 0)[1] for pid in kids]
+print("HELD", sum(s == 0 for s in ended), "KILLED", sum(os.WIFSIGNALED(s) for s in ended))
+"""
+
+
+def test_the_sandboxs_processes_share_one_memory_cap() -> None:
+    protected_by("memory cap (cgroup)")
+    # 4 x 100 MB held at once, each under its own 128 MB: the cap for them all is
+    # 128 MB + the 64 MB /tmp + the 16 MB /dev/shm.
+    limits = Limits(cell_timeout=20.0, notebook_timeout=40.0, memory_bytes=128 * 1024**2,
+                    tmp_bytes=64 * 1024**2)
+    held = said(sandboxed(HOGS, limits=limits))
+    assert "HELD" in held and int(held.split("KILLED")[1]) >= 2, held
+    without = said(sandboxed(HOGS, limits=limits, skip=("memory cap (cgroup)",)))
+    assert "HELD 4 KILLED 0" in without, without
+
+
 def test_cpu_time_is_limited_even_when_the_alarm_is_ignored() -> None:
     protected_by("cpu time limit")
     code = "import signal\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\nwhile True:\n    pass"
@@ -738,3 +766,26 @@ def test_a_cgroup_left_by_a_killed_supervisor_of_the_same_pid_does_not_cost_the_
     got = os.read(read, 400)
     os.close(read)
     assert got == b"1", got
+
+
+@pytest.mark.skipif(not _can_make_pids_cgroups(), reason="needs root and a writable pids cgroup")
+def test_groups_left_by_supervisors_that_died_are_removed_when_a_zygote_starts() -> None:
+    from autograder.sandbox import kernel
+
+    dead = os.fork()
+    if dead == 0:  # pragma: no cover
+        os._exit(0)
+    os.waitpid(dead, 0)
+    left = [g for g in {kernel.pids_cgroup(dead), kernel.memory_cgroup(dead)} if g]
+    live = kernel.pids_cgroup(os.getpid())  # a supervisor of this pid is still running
+    assert live is not None
+    for group in [*left, live]:
+        os.makedirs(group, exist_ok=True)
+    zygote = Zygote(VIEW)
+    try:
+        zygote.start()
+        assert not any(os.path.exists(g) for g in left)
+        assert os.path.isdir(live)
+    finally:
+        zygote.close()
+        kernel.remove_cgroup(live)
