@@ -262,7 +262,7 @@ def execute(nb: NotebookNode, *, view: Path, limits: Limits | None = None,
     finally:
         os.close(events_r)
     run.seconds = time.monotonic() - started
-    _collect(run, stream, killed_for)
+    _collect(run, stream, killed_for, limits)
     return run
 
 
@@ -332,7 +332,7 @@ def _kill(pid: int) -> None:
         pass
 
 
-def _collect(run: Execution, stream: EventStream, killed_for: str | None) -> None:
+def _collect(run: Execution, stream: EventStream, killed_for: str | None, limits: Limits) -> None:
     run.cells, run.isolation, run.missing = stream.cells, stream.isolation, stream.missing
     run.violations = list(stream.violations)
     if stream.n_violations > len(stream.violations):
@@ -357,7 +357,7 @@ def _collect(run: Execution, stream: EventStream, killed_for: str | None) -> Non
     if stream.crash:
         run.fatal = "the sandbox failed: " + stream.crash.strip().splitlines()[-1][:500]
     if died_in is not None:  # the notebook's process ended inside this cell
-        reason = killed_for or _death(stream.exit_status)
+        reason = killed_for or _death(stream.exit_status, stream.oom_kills, limits)
         run.errors[died_in] = f"SandboxError: {reason}"
         run.notebook.cells[died_in].outputs.append(
             nbformat.v4.new_output("error", ename="SandboxError", evalue=reason, traceback=[]))
@@ -367,10 +367,10 @@ def _collect(run: Execution, stream: EventStream, killed_for: str | None) -> Non
     elif stream.exit_status is None and run.fatal is None:
         run.fatal = "the notebook's sandbox ended without reporting"
     elif stream.exit_status not in (None, 0) and run.fatal is None:
-        run.fatal = _death(stream.exit_status)
+        run.fatal = _death(stream.exit_status, stream.oom_kills, limits)
 
 
-def _death(status: int | None) -> str:
+def _death(status: int | None, oom_kills: int, limits: Limits) -> str:
     if status is None:
         return "the notebook's process ended unexpectedly"
     if os.WIFSIGNALED(status):
@@ -378,6 +378,10 @@ def _death(status: int | None) -> str:
         name = signal.Signals(sig).name if sig in signal.Signals.__members__.values() else str(sig)
         if sig == signal.SIGSEGV:
             return f"the notebook's process crashed ({name}, a segmentation fault)"
+        if sig == signal.SIGKILL and oom_kills:
+            cap = (limits.memory_bytes + limits.tmp_bytes + steps.SHM_BYTES) / 1024**2
+            return (f"the notebook ran out of memory and was stopped: its processes and /tmp "
+                    f"together may hold {cap:.0f} MB")
         if sig == signal.SIGKILL:
             return "the notebook's process was killed (out of memory, or a limit was reached)"
         if sig == signal.SIGXCPU:

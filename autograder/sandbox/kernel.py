@@ -103,6 +103,20 @@ def memory_cgroup(pid: int) -> str | None:
     return new_cgroup("memory", pid)
 
 
+def oom_kills(group: str | None) -> int:
+    """How many processes the memory cgroup ``group`` killed for reaching its cap."""
+    for name in ("memory.events", "memory.oom_control"):  # cgroup v2, v1 (Linux 4.13+)
+        try:
+            with open(f"{group}/{name}") as fh:
+                for line in fh:
+                    key, _, value = line.partition(" ")
+                    if key == "oom_kill":
+                        return int(value)
+        except (OSError, ValueError):
+            continue
+    return 0
+
+
 def sweep_cgroups() -> list[str]:
     """Remove the groups of supervisors that are gone without removing them (killed together
     with their worker and its zygote); a group is named after its supervisor's pid, so one

@@ -61,6 +61,7 @@ class EventStream:
     missing: dict[str, str] = field(default_factory=dict)
     exit_status: int | None = None
     tmp_bytes: int = 0  # what the private /tmp held when the notebook ended
+    oom_kills: int = 0  # processes the sandbox's memory cap killed
     crash: str | None = None
     flags: list[Flag] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
@@ -182,6 +183,7 @@ class EventStream:
     def _on_exit(self, event: dict[str, Any]) -> None:
         self.exit_status = int(event["status"])
         self.tmp_bytes = int(event.get("tmp_bytes", 0))
+        self.oom_kills = int(event.get("oom_kills", 0))
         self._exited = True
 
 

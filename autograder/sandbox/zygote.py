@@ -152,11 +152,13 @@ def _supervise(sock: socket.socket, fds: list[int], zygote: int) -> None:  # pra
         _, wait_status = os.waitpid(child, 0)
         # The runner's status and what /tmp held at the end, as the sandbox's init saw them.
         reported = os.read(status_r, 64).split()
+        oom = kernel.oom_kills(ctx.memory_cgroup) if ctx.memory_cgroup else 0
         if "pid namespace" not in outer:  # no namespace took the notebook's processes with it
             for group in {g for g in (ctx.cgroup, ctx.memory_cgroup) if g}:
                 kernel.remove_cgroup(_leave_cgroup(group))
         _send(events_fd, {"e": "exit", "status": int(reported[0]) if reported else wait_status,
-                          "tmp_bytes": int(reported[1]) if len(reported) > 1 else 0})
+                          "tmp_bytes": int(reported[1]) if len(reported) > 1 else 0,
+                          "oom_kills": oom})
         status = 0
     except BaseException:
         try:

@@ -246,6 +246,21 @@ def test_the_sandboxs_processes_share_one_memory_cap() -> None:
     assert "HELD 4 KILLED 0" in without, without
 
 
+def test_a_notebook_stopped_by_the_memory_cap_is_told_so() -> None:
+    protected_by("memory cap (cgroup)")
+    code = ("import os, time\nimport numpy as np\n"
+            "if os.fork() == 0:\n    hog = np.ones(100 * 1024**2, dtype=np.uint8)\n"
+            "    time.sleep(5)\n    os._exit(0)\n"
+            "open('/proc/self/oom_score_adj', 'w').write('1000')  # the kernel is the one to go\n"
+            "time.sleep(0.5)\nopen('/tmp/fill', 'wb').write(b'x' * 60 * 1024**2)\n"
+            "hog = np.ones(100 * 1024**2, dtype=np.uint8)\nprint('SURVIVED')")
+    limits = Limits(cell_timeout=20.0, notebook_timeout=40.0, memory_bytes=128 * 1024**2,
+                    tmp_bytes=64 * 1024**2)
+    run = sandboxed(code, limits=limits)
+    assert run.fatal is not None and "ran out of memory" in run.fatal and "208 MB" in run.fatal, \
+        (run.fatal, said(run))
+
+
 def test_cpu_time_is_limited_even_when_the_alarm_is_ignored() -> None:
     protected_by("cpu time limit")
     code = "import signal\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\nwhile True:\n    pass"
