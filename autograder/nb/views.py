@@ -26,6 +26,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -280,6 +281,7 @@ def build_view(assignment: Assignment | None, *, root: Path = ROOT, out: Path | 
         pass
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
+        _sweep_staging(target.parent, number)
         staging = Path(tempfile.mkdtemp(prefix=f".view-{number}-", dir=target.parent))
     except OSError:  # a checkout this user cannot write: a private copy for this process
         target = Path(tempfile.mkdtemp(prefix=f"dlf-view-{number}-")) / "view"
@@ -302,6 +304,20 @@ def build_view(assignment: Assignment | None, *, root: Path = ROOT, out: Path | 
         item.chmod(0o755 if item.is_dir() else 0o644)
     _replace(target, staging)
     return view
+
+
+STALE_STAGING_SECONDS = 600.0
+
+
+def _sweep_staging(folder: Path, number: str) -> None:
+    """Staging folders of builds that were killed half-way (a build takes well under a
+    second, so one untouched for ten minutes is nobody's)."""
+    for old in folder.glob(f".view-{number}-*"):
+        try:
+            if time.time() - old.stat().st_mtime > STALE_STAGING_SECONDS:
+                shutil.rmtree(old, ignore_errors=True)
+        except OSError:
+            continue
 
 
 def _replace(target: Path, staging: Path) -> None:

@@ -12,9 +12,11 @@ every visible check.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import sysconfig
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -205,3 +207,16 @@ def test_workers_that_rebuild_a_stale_view_at_once_all_end_with_it(tmp_path: Pat
             assert set(pool.map(_build_first_view, [target] * 8)) == {target}
             assert json.loads((target / "MANIFEST.json").read_text())["fingerprint"] != "stale"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["view", "warm"]  # no staging left behind
+
+
+def test_staging_left_by_a_killed_build_goes_with_the_next_build(tmp_path: Path) -> None:
+    target = tmp_path / "view"
+    number = assignments()[0].number
+    stale, fresh = tmp_path / f".view-{number}-killed", tmp_path / f".view-{number}-building"
+    for folder in (stale, fresh):
+        (folder / "autograder").mkdir(parents=True)
+    long_ago = time.time() - 3600
+    os.utime(stale, (long_ago, long_ago))
+    _build_first_view(target)
+    assert not stale.exists()
+    assert fresh.is_dir()  # another worker's build may still be filling it
