@@ -97,6 +97,11 @@ def pids_cgroup(pid: int) -> str | None:
     return new_cgroup("pids", pid)
 
 
+def cpu_cgroup(pid: int) -> str | None:
+    """Where the supervisor ``pid`` keeps its CPU cgroup, if the system has one."""
+    return new_cgroup("cpu", pid)
+
+
 def memory_cgroup(pid: int) -> str | None:
     """Where the supervisor ``pid`` keeps its memory cgroup (the same folder as its pids
     cgroup under cgroup v2), if the system has one."""
@@ -122,7 +127,7 @@ def sweep_cgroups() -> list[str]:
     with their worker and its zygote); a group is named after its supervisor's pid, so one
     whose pid is not running is nobody's. Returns the groups removed."""
     removed = []
-    for controller in ("pids", "memory"):
+    for controller in ("pids", "memory", "cpu"):
         group = new_cgroup(controller, 0)
         if group is None:
             continue

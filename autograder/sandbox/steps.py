@@ -1,7 +1,7 @@
 """The sandbox, step by step: each protection is one named step of a pipeline.
 
 These are the kernel calls bubblewrap makes, called directly through ctypes. The
-supervisor runs the ``outer`` steps (pids and memory cgroups, then new user, mount, network, IPC
+supervisor runs the ``outer`` steps (pids, memory and cpu cgroups, then new user, mount, network, IPC
 and PID namespaces); the notebook's first process, PID 1 of the new PID namespace, runs
 the ``inner`` steps: a fresh root on tmpfs holding read-only bind mounts of only what
 Python needs, one private size-capped tmpfs for ``/tmp`` and the working folder, a
@@ -39,6 +39,7 @@ from .kernel import (
     MS_RDONLY,
     MS_REC,
     PR_SET_NO_NEW_PRIVS,
+    cpu_cgroup,
     drop_capabilities,
     flags_of,
     memory_cgroup,
@@ -99,6 +100,7 @@ class Context:
     egid: int = field(default_factory=os.getegid)
     cgroup: str | None = None
     memory_cgroup: str | None = None
+    cpu_cgroup: str | None = None
     processes_before: int = 0
     sources: dict[str, int] = field(default_factory=dict)  # host path -> O_PATH descriptor
     root: str = ""  # the staged root while it is assembled; "" once it is "/"
@@ -173,6 +175,26 @@ def _join_memory_cgroup(ctx: Context) -> bool:
         with open(f"{group}/cgroup.procs", "w") as fh:
             fh.write("0")
     ctx.memory_cgroup = group
+    return True
+
+
+def _join_cpu_cgroup(ctx: Context) -> bool:
+    """Every sandbox gets the same share of the CPU however many processes it runs, so a
+    submission that busies many cores cannot push a neighbour's cells past their timeout."""
+    group = cpu_cgroup(os.getpid())
+    if group is None:
+        return False
+    shared = group in (ctx.cgroup, ctx.memory_cgroup)  # cgroup v2: one folder for all
+    if not shared:
+        _make_group(group)
+    if not any(os.path.exists(f"{group}/{n}") for n in ("cpu.weight", "cpu.shares")):
+        if not shared:
+            os.rmdir(group)
+        return False
+    if not shared:
+        with open(f"{group}/cgroup.procs", "w") as fh:
+            fh.write("0")
+    ctx.cpu_cgroup = group
     return True
 
 
@@ -465,6 +487,7 @@ def _no_core_dumps(ctx: Context) -> bool:
 STEPS: tuple[Step, ...] = (
     Step("process cap (cgroup)", "outer", _join_pids_cgroup),
     Step("memory cap (cgroup)", "outer", _join_memory_cgroup),
+    Step("cpu share (cgroup)", "outer", _join_cpu_cgroup),
     Step("user namespace", "outer", _user_namespace),
     Step("mount namespace", "outer", _mount_namespace),
     Step("no network", "outer", _network_namespace),

@@ -82,7 +82,7 @@ def serve(config: dict[str, Any]) -> None:
             os.close(fd)
         _reply(sock, {"started": pid})
         _, status = os.waitpid(pid, 0)
-        for group in {kernel.pids_cgroup(pid), kernel.memory_cgroup(pid)}:
+        for group in {kernel.pids_cgroup(pid), kernel.memory_cgroup(pid), kernel.cpu_cgroup(pid)}:
             kernel.remove_cgroup(group)
         _reply(sock, {"reaped": pid, "status": status})
 
@@ -154,7 +154,7 @@ def _supervise(sock: socket.socket, fds: list[int], zygote: int) -> None:  # pra
         reported = os.read(status_r, 64).split()
         oom = kernel.oom_kills(ctx.memory_cgroup) if ctx.memory_cgroup else 0
         if "pid namespace" not in outer:  # no namespace took the notebook's processes with it
-            for group in {g for g in (ctx.cgroup, ctx.memory_cgroup) if g}:
+            for group in {g for g in (ctx.cgroup, ctx.memory_cgroup, ctx.cpu_cgroup) if g}:
                 kernel.remove_cgroup(_leave_cgroup(group))
         _send(events_fd, {"e": "exit", "status": int(reported[0]) if reported else wait_status,
                           "tmp_bytes": int(reported[1]) if len(reported) > 1 else 0,

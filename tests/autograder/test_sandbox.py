@@ -261,6 +261,53 @@ def test_a_notebook_stopped_by_the_memory_cap_is_told_so() -> None:
         (run.fatal, said(run))
 
 
+BUSY = """
+import os, time
+end = time.time() + 5
+for _ in range(8):
+    if os.fork() == 0:
+        while time.time() < end:
+            pass
+        os._exit(0)
+while time.time() < end:
+    pass
+"""
+MEASURE = """
+import time
+time.sleep(1.5)  # the busy neighbour is running by now
+wall, cpu = time.time(), time.process_time()
+while time.time() - wall < 2:
+    pass
+print("SHARE", (time.process_time() - cpu) / (time.time() - wall))
+"""
+
+
+def _cpu_share_beside_a_busy_neighbour(skip: tuple[str, ...]) -> float:
+    """The share of a core a one-process notebook gets while another runs nine."""
+    busy_zygote, measure_zygote = Zygote(VIEW), Zygote(VIEW)
+    busy_zygote.start()
+    measure_zygote.start()
+    try:
+        busy = threading.Thread(target=sandboxed, args=(BUSY,),
+                                kwargs={"skip": skip, "zygote": busy_zygote})
+        busy.start()
+        measured = said(sandboxed(MEASURE, skip=skip, zygote=measure_zygote))
+        busy.join()
+    finally:
+        busy_zygote.close()
+        measure_zygote.close()
+    return float(measured.split("SHARE")[1])
+
+
+def test_a_sandbox_busy_on_many_cores_leaves_its_neighbour_its_share() -> None:
+    protected_by("cpu share (cgroup)")
+    shared = _cpu_share_beside_a_busy_neighbour(())
+    crowded = _cpu_share_beside_a_busy_neighbour(("cpu share (cgroup)",))
+    # Nine busy processes beside one: without groups the one gets about 1/10 of the cores;
+    # with a group per sandbox, half of them (up to the one core it can use).
+    assert shared > 2 * crowded, (shared, crowded)
+
+
 def test_cpu_time_is_limited_even_when_the_alarm_is_ignored() -> None:
     protected_by("cpu time limit")
     code = "import signal\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\nwhile True:\n    pass"
