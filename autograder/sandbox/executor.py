@@ -379,7 +379,7 @@ def _death(status: int | None, oom_kills: int, limits: Limits) -> str:
         if sig == signal.SIGSEGV:
             return f"the notebook's process crashed ({name}, a segmentation fault)"
         if sig == signal.SIGKILL and oom_kills:
-            cap = (limits.memory_bytes + limits.tmp_bytes + steps.SHM_BYTES) / 1024**2
+            cap = steps.memory_cap(limits.memory_bytes, limits.tmp_bytes) / 1024**2
             return (f"the notebook ran out of memory and was stopped: its processes and /tmp "
                     f"together may hold {cap:.0f} MB")
         if sig == signal.SIGKILL:

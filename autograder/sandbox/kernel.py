@@ -59,8 +59,11 @@ def die_with_parent() -> None:
     prctl(PR_SET_PDEATHSIG, 9)
 
 
+CONTROLLERS = ("pids", "memory", "cpu")  # the cgroup controllers a sandbox gets a group of
+
+
 def new_cgroup(controller: str, pid: int) -> str | None:
-    """Where the supervisor ``pid`` keeps its own group of ``controller`` ("pids", "memory"):
+    """Where the supervisor ``pid`` keeps its own group of ``controller`` (one of CONTROLLERS):
     a child of this process's group, so the limits of whatever runs the grader (a container,
     a systemd unit) still hold above it; None when this process may not make one."""
     try:
@@ -92,24 +95,10 @@ def new_cgroup(controller: str, pid: int) -> str | None:
     return None
 
 
-def pids_cgroup(pid: int) -> str | None:
-    """Where the supervisor ``pid`` keeps its process-count cgroup, if the system has one."""
-    return new_cgroup("pids", pid)
-
-
-def cpu_cgroup(pid: int) -> str | None:
-    """Where the supervisor ``pid`` keeps its CPU cgroup, if the system has one."""
-    return new_cgroup("cpu", pid)
-
-
-def memory_cgroup(pid: int) -> str | None:
-    """Where the supervisor ``pid`` keeps its memory cgroup (the same folder as its pids
-    cgroup under cgroup v2), if the system has one."""
-    return new_cgroup("memory", pid)
-
-
 def oom_kills(group: str | None) -> int:
     """How many processes the memory cgroup ``group`` killed for reaching its cap."""
+    if group is None:
+        return 0
     for name in ("memory.events", "memory.oom_control"):  # cgroup v2, v1 (Linux 4.13+)
         try:
             with open(f"{group}/{name}") as fh:
@@ -122,12 +111,11 @@ def oom_kills(group: str | None) -> int:
     return 0
 
 
-def sweep_cgroups() -> list[str]:
+def sweep_cgroups() -> None:
     """Remove the groups of supervisors that are gone without removing them (killed together
     with their worker and its zygote); a group is named after its supervisor's pid, so one
-    whose pid is not running is nobody's. Returns the groups removed."""
-    removed = []
-    for controller in ("pids", "memory", "cpu"):
+    whose pid is not running is nobody's."""
+    for controller in CONTROLLERS:
         group = new_cgroup(controller, 0)
         if group is None:
             continue
@@ -139,8 +127,6 @@ def sweep_cgroups() -> list[str]:
         for name in names:
             if name.startswith("dlf-") and name[4:].isdigit() and not _running(int(name[4:])):
                 remove_cgroup(f"{base}/{name}")
-                removed.append(f"{base}/{name}")
-    return removed
 
 
 def _running(pid: int) -> bool:

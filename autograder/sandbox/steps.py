@@ -1,8 +1,8 @@
 """The sandbox, step by step: each protection is one named step of a pipeline.
 
 These are the kernel calls bubblewrap makes, called directly through ctypes. The
-supervisor runs the ``outer`` steps (pids, memory and cpu cgroups, then new user, mount, network, IPC
-and PID namespaces); the notebook's first process, PID 1 of the new PID namespace, runs
+supervisor runs the ``outer`` steps (pids, memory and cpu cgroups, then new user, mount,
+network, IPC and PID namespaces); the notebook's first process, PID 1 of the new PID namespace, runs
 the ``inner`` steps: a fresh root on tmpfs holding read-only bind mounts of only what
 Python needs, one private size-capped tmpfs for ``/tmp`` and the working folder, a
 minimal ``/dev``, a fresh ``/proc``, then no capabilities, no new privileges and limits.
@@ -39,13 +39,11 @@ from .kernel import (
     MS_RDONLY,
     MS_REC,
     PR_SET_NO_NEW_PRIVS,
-    cpu_cgroup,
     drop_capabilities,
     flags_of,
-    memory_cgroup,
     mount,
     mounts,
-    pids_cgroup,
+    new_cgroup,
     pivot_root,
     prctl,
     processes_of_user,
@@ -68,6 +66,11 @@ WRITABLE = ("/tmp", "/dev/shm", "/proc")
 # otherwise still write most sysctls (the kernel checks only the file mode for uid 0).
 PROC_READ_ONLY = ("sys", "sysrq-trigger", "irq", "bus", "fs")
 SHM_BYTES = 16 * 1024**2  # the sandbox's /dev/shm
+
+
+def memory_cap(memory_bytes: int, tmp_bytes: int) -> int:
+    """What all of a sandbox's processes and its tmpfs may hold together."""
+    return memory_bytes + tmp_bytes + SHM_BYTES
 
 @dataclass
 class Plan:
@@ -98,9 +101,7 @@ class Context:
     file_fds: list[int] = field(default_factory=list)
     euid: int = field(default_factory=os.geteuid)
     egid: int = field(default_factory=os.getegid)
-    cgroup: str | None = None
-    memory_cgroup: str | None = None
-    cpu_cgroup: str | None = None
+    cgroups: dict[str, str] = field(default_factory=dict)  # controller -> the supervisor's group
     processes_before: int = 0
     sources: dict[str, int] = field(default_factory=dict)  # host path -> O_PATH descriptor
     root: str = ""  # the staged root while it is assembled; "" once it is "/"
@@ -128,42 +129,45 @@ def _make_group(group: str) -> None:
         os.mkdir(group)
 
 
+def _join_cgroup(ctx: Context, controller: str, knobs: tuple[str, ...],
+                 value: str | None = None) -> str | None:
+    """Make and join the supervisor's group of ``controller`` (under cgroup v2 one folder,
+    made by the first of these steps, serves every controller) and set the first of its
+    files ``knobs`` it has to ``value``; the group, or None when the system has no such."""
+    group = new_cgroup(controller, os.getpid())
+    if group is None:
+        return None
+    shared = group in ctx.cgroups.values()
+    if not shared:
+        _make_group(group)
+    knob = next((f"{group}/{n}" for n in knobs if os.path.exists(f"{group}/{n}")), None)
+    if knob is None:
+        if not shared:
+            os.rmdir(group)
+        return None
+    if value is not None:
+        with open(knob, "w") as fh:
+            fh.write(value)
+    if not shared:
+        with open(f"{group}/cgroup.procs", "w") as fh:
+            fh.write("0")
+    ctx.cgroups[controller] = group
+    return group
+
+
 def _join_pids_cgroup(ctx: Context) -> bool:
     """Root is exempt from RLIMIT_NPROC: a fork bomb is capped by the pids controller."""
-    group = pids_cgroup(os.getpid())
-    if group is None:
-        return False
-    _make_group(group)
-    if not os.path.exists(f"{group}/pids.max"):
-        os.rmdir(group)
-        return False
-    with open(f"{group}/pids.max", "w") as fh:
-        fh.write(str(ctx.plan.max_processes + 2))
-    with open(f"{group}/cgroup.procs", "w") as fh:
-        fh.write("0")
-    ctx.cgroup = group
-    return True
+    return _join_cgroup(ctx, "pids", ("pids.max",), str(ctx.plan.max_processes + 2)) is not None
 
 
 def _join_memory_cgroup(ctx: Context) -> bool:
     """RLIMIT_AS caps each process's address space; the memory controller caps what all the
     sandbox's processes hold together, its tmpfs pages included, so that many processes
     under their own limits cannot take the machine's memory from the other sandboxes."""
-    group = memory_cgroup(os.getpid())
+    limit = str(memory_cap(ctx.plan.memory_bytes, ctx.plan.tmp_bytes))
+    group = _join_cgroup(ctx, "memory", ("memory.max", "memory.limit_in_bytes"), limit)
     if group is None:
         return False
-    shared = group == ctx.cgroup  # cgroup v2: one folder for every controller
-    if not shared:
-        _make_group(group)
-    limit = str(ctx.plan.memory_bytes + ctx.plan.tmp_bytes + SHM_BYTES)
-    name = next((n for n in ("memory.max", "memory.limit_in_bytes")
-                 if os.path.exists(f"{group}/{n}")), None)
-    if name is None:
-        if not shared:
-            os.rmdir(group)
-        return False
-    with open(f"{group}/{name}", "w") as fh:
-        fh.write(limit)
     for swap, value in (("memory.swap.max", "0"), ("memory.memsw.limit_in_bytes", limit)):
         if os.path.exists(f"{group}/{swap}"):  # no swapping past the cap, where it is counted
             try:
@@ -171,31 +175,13 @@ def _join_memory_cgroup(ctx: Context) -> bool:
                     fh.write(value)
             except OSError:
                 pass
-    if not shared:
-        with open(f"{group}/cgroup.procs", "w") as fh:
-            fh.write("0")
-    ctx.memory_cgroup = group
     return True
 
 
 def _join_cpu_cgroup(ctx: Context) -> bool:
     """Every sandbox gets the same share of the CPU however many processes it runs, so a
     submission that busies many cores cannot push a neighbour's cells past their timeout."""
-    group = cpu_cgroup(os.getpid())
-    if group is None:
-        return False
-    shared = group in (ctx.cgroup, ctx.memory_cgroup)  # cgroup v2: one folder for all
-    if not shared:
-        _make_group(group)
-    if not any(os.path.exists(f"{group}/{n}") for n in ("cpu.weight", "cpu.shares")):
-        if not shared:
-            os.rmdir(group)
-        return False
-    if not shared:
-        with open(f"{group}/cgroup.procs", "w") as fh:
-            fh.write("0")
-    ctx.cpu_cgroup = group
-    return True
+    return _join_cgroup(ctx, "cpu", ("cpu.weight", "cpu.shares")) is not None
 
 
 def _user_namespace(ctx: Context) -> bool | None:

@@ -82,7 +82,7 @@ def serve(config: dict[str, Any]) -> None:
             os.close(fd)
         _reply(sock, {"started": pid})
         _, status = os.waitpid(pid, 0)
-        for group in {kernel.pids_cgroup(pid), kernel.memory_cgroup(pid), kernel.cpu_cgroup(pid)}:
+        for group in {kernel.new_cgroup(c, pid) for c in kernel.CONTROLLERS}:
             kernel.remove_cgroup(group)
         _reply(sock, {"reaped": pid, "status": status})
 
@@ -152,9 +152,9 @@ def _supervise(sock: socket.socket, fds: list[int], zygote: int) -> None:  # pra
         _, wait_status = os.waitpid(child, 0)
         # The runner's status and what /tmp held at the end, as the sandbox's init saw them.
         reported = os.read(status_r, 64).split()
-        oom = kernel.oom_kills(ctx.memory_cgroup) if ctx.memory_cgroup else 0
+        oom = kernel.oom_kills(ctx.cgroups.get("memory"))
         if "pid namespace" not in outer:  # no namespace took the notebook's processes with it
-            for group in {g for g in (ctx.cgroup, ctx.memory_cgroup, ctx.cpu_cgroup) if g}:
+            for group in set(ctx.cgroups.values()):
                 kernel.remove_cgroup(_leave_cgroup(group))
         _send(events_fd, {"e": "exit", "status": int(reported[0]) if reported else wait_status,
                           "tmp_bytes": int(reported[1]) if len(reported) > 1 else 0,

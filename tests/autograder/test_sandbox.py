@@ -792,7 +792,7 @@ def _stale_cgroup_then_join() -> bytes:
     worker does, then run the cgroup step; b"1" when it took the process into a fresh group."""
     from autograder.sandbox import kernel
 
-    group = kernel.pids_cgroup(os.getpid())
+    group = kernel.new_cgroup("pids", os.getpid())
     assert group is not None
     os.mkdir(group)
     ctx = steps.Context(steps.Plan(binds=[], masks=[], tmp_bytes=1 << 20, memory_bytes=1 << 30,
@@ -803,13 +803,13 @@ def _stale_cgroup_then_join() -> bytes:
     with open(f"{group}/pids.max") as fh:
         capped = fh.read().strip() == "10"
     kernel.remove_cgroup(group)
-    return b"1" if took and ctx.cgroup == group and capped else b"0"
+    return b"1" if took and ctx.cgroups.get("pids") == group and capped else b"0"
 
 
 def _can_make_pids_cgroups() -> bool:
     from autograder.sandbox import kernel
 
-    return os.geteuid() == 0 and kernel.pids_cgroup(os.getpid()) is not None
+    return os.geteuid() == 0 and kernel.new_cgroup("pids", os.getpid()) is not None
 
 
 @pytest.mark.skipif(not _can_make_pids_cgroups(), reason="needs root and a writable pids cgroup")
@@ -838,8 +838,8 @@ def test_groups_left_by_supervisors_that_died_are_removed_when_a_zygote_starts()
     if dead == 0:  # pragma: no cover
         os._exit(0)
     os.waitpid(dead, 0)
-    left = [g for g in {kernel.pids_cgroup(dead), kernel.memory_cgroup(dead)} if g]
-    live = kernel.pids_cgroup(os.getpid())  # a supervisor of this pid is still running
+    left = [g for g in {kernel.new_cgroup(c, dead) for c in kernel.CONTROLLERS} if g]
+    live = kernel.new_cgroup("pids", os.getpid())  # a supervisor of this pid is still running
     assert live is not None
     for group in [*left, live]:
         os.makedirs(group, exist_ok=True)
