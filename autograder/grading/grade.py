@@ -28,7 +28,7 @@ from autograder.grading.flags import instructor_cells, static_flags
 from autograder.grading.plain import score_plain_cell
 from autograder.nb.checksums import is_unchanged
 from autograder.nb.course import CheckCall, check_calls, is_answer, is_test, is_written, nbgrader_meta
-from autograder.sandbox.executor import Execution, execute
+from autograder.sandbox.executor import Execution, execute, memory_cap_text
 from autograder.sandbox.files import SubmissionFiles, SubmissionRefused, open_course_files, open_submission
 from autograder.sandbox.limits import Limits
 from autograder.sandbox.stream import Flag
@@ -179,6 +179,9 @@ def grade_handed_in(source: Path, handed_in: SubmissionFiles, *, student: str = 
                   skip=tuple(skip))
     if run.fatal:
         problems.append(run.fatal)
+    elif run.oom_kills:  # the notebook went on without them
+        problems.append(f"{run.oom_kills} of the notebook's processes were stopped for going over "
+                        f"the sandbox's memory cap: {memory_cap_text(limits)}")
     for index, error in sorted(run.errors.items()):
         if error.startswith("CellTimeout"):
             problems.append(f"cell {index + 1}: {error.partition(': ')[2]}")

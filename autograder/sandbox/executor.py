@@ -66,6 +66,7 @@ class Execution:
     flags: list[Flag] = field(default_factory=list)
     flooded: bool = False
     tmp_bytes: int = 0
+    oom_kills: int = 0  # processes the sandbox's memory cap stopped
     seconds: float = 0.0
 
     @property
@@ -338,6 +339,7 @@ def _collect(run: Execution, stream: EventStream, killed_for: str | None, limits
     if stream.n_violations > len(stream.violations):
         run.violations.append(f"… and {stream.n_violations - len(stream.violations)} more")
     run.flags, run.flooded, run.tmp_bytes = stream.flags, stream.flooded, stream.tmp_bytes
+    run.oom_kills = stream.oom_kills
     executed = 0
     for index, cell_run in sorted(stream.cells.items()):
         cell = run.notebook.cells[index]
@@ -357,7 +359,7 @@ def _collect(run: Execution, stream: EventStream, killed_for: str | None, limits
     if stream.crash:
         run.fatal = "the sandbox failed: " + stream.crash.strip().splitlines()[-1][:500]
     if died_in is not None:  # the notebook's process ended inside this cell
-        reason = killed_for or _death(stream.exit_status, stream.oom_kills, limits)
+        reason = killed_for or _death(stream.exit_status, run.oom_kills, limits)
         run.errors[died_in] = f"SandboxError: {reason}"
         run.notebook.cells[died_in].outputs.append(
             nbformat.v4.new_output("error", ename="SandboxError", evalue=reason, traceback=[]))
@@ -367,7 +369,12 @@ def _collect(run: Execution, stream: EventStream, killed_for: str | None, limits
     elif stream.exit_status is None and run.fatal is None:
         run.fatal = "the notebook's sandbox ended without reporting"
     elif stream.exit_status not in (None, 0) and run.fatal is None:
-        run.fatal = _death(stream.exit_status, stream.oom_kills, limits)
+        run.fatal = _death(stream.exit_status, run.oom_kills, limits)
+
+
+def memory_cap_text(limits: Limits) -> str:
+    cap = steps.memory_cap(limits.memory_bytes, limits.tmp_bytes) / 1024**2
+    return f"its processes and /tmp together may hold {cap:.0f} MB"
 
 
 def _death(status: int | None, oom_kills: int, limits: Limits) -> str:
@@ -379,9 +386,7 @@ def _death(status: int | None, oom_kills: int, limits: Limits) -> str:
         if sig == signal.SIGSEGV:
             return f"the notebook's process crashed ({name}, a segmentation fault)"
         if sig == signal.SIGKILL and oom_kills:
-            cap = steps.memory_cap(limits.memory_bytes, limits.tmp_bytes) / 1024**2
-            return (f"the notebook ran out of memory and was stopped: its processes and /tmp "
-                    f"together may hold {cap:.0f} MB")
+            return f"the notebook ran out of memory and was stopped: {memory_cap_text(limits)}"
         if sig == signal.SIGKILL:
             return "the notebook's process was killed (out of memory, or a limit was reached)"
         if sig == signal.SIGXCPU:

@@ -370,6 +370,31 @@ ATTACKS: dict[str, str] = {
         "except OSError:\n"
         "    pass\n"),
 }
+# Many processes, each under its own limits, that together would take the cores and the
+# memory of the submissions graded beside them. The sandbox gives each one memory cap and
+# one share of the CPU (test_sandbox pins both); here they go through `dlf grade` with the
+# bystanders, who must keep their exact scores.
+HOGS: dict[str, str] = {
+    "h_busies_every_core": (
+        "import os, time\n"
+        "end = time.time() + 6\n"
+        "for _ in range(8):\n"
+        "    if os.fork() == 0:\n"
+        "        while time.time() < end:\n"
+        "            pass\n"
+        "        os._exit(0)\n"
+        "while time.time() < end:\n"
+        "    pass\n"),
+    "h_holds_memory_in_many_processes": (
+        "import os, time\n"
+        "import numpy as np\n"
+        "for _ in range(8):\n"
+        "    if os.fork() == 0:\n"
+        "        hog = np.ones(200 * 1024**2, dtype=np.uint8)\n"
+        "        time.sleep(4)\n"
+        "        os._exit(0)\n"
+        "time.sleep(5)\n"),
+}
 # Answers that delegate to the answer key (issue 9's first two rows): the grader's check
 # objects and references, the reference implementation of this notebook's exercises, the
 # spec files on disk, the running check's frames, and numbers that ask the check for their
@@ -511,6 +536,8 @@ def _hostile_class(root: Path) -> tuple[Path, dict[str, float]]:
             if is_answer(cell) and nbgrader_meta(cell)["grade_id"] in cells:
                 cell.source = cells[nbgrader_meta(cell)["grade_id"]]
         hand_in(student, nb)
+    for student, code in HOGS.items():
+        hand_in(student, _with_hostile_cell(release, code))
     for student, code in ATTACKS.items():
         nb = _with_hostile_cell(release, code)
         if student == "a_forges_events":
@@ -594,6 +621,22 @@ def test_an_answer_that_delegates_to_the_answer_key_earns_nothing(graded_class: 
     result = graded_class["results"][attacker]
     assert _points(result) == 0, {i["grade_id"]: i["points"] for i in result["items"] if i["points"]}
     assert result["flags"], f"{attacker} is not flagged"
+
+
+@pytest.mark.parametrize("hog", list(HOGS))
+def test_a_resource_hog_earns_nothing(graded_class: dict, hog: str) -> None:
+    result = graded_class["results"][hog]
+    assert _points(result) == 0, {i["grade_id"]: i["points"] for i in result["items"] if i["points"]}
+
+
+def test_the_memory_hog_met_the_sandboxs_cap(graded_class: dict) -> None:
+    from autograder.sandbox import kernel
+
+    if kernel.new_cgroup("memory", os.getpid()) is None:
+        pytest.skip("this machine lets the grader make no memory cgroup")
+    problems = graded_class["results"]["h_holds_memory_in_many_processes"]["problems"]
+    # 8 x 200 MB against 1024 MB + the 256 MB /tmp + the 16 MB /dev/shm: 1296 MB.
+    assert any("over the sandbox's memory cap" in p and "1296 MB" in p for p in problems), problems
 
 
 def test_bystanders_keep_their_exact_scores_and_no_flag(graded_class: dict) -> None:

@@ -248,8 +248,10 @@ def test_the_sandboxs_processes_share_one_memory_cap() -> None:
     # 128 MB + the 64 MB /tmp + the 16 MB /dev/shm.
     limits = Limits(cell_timeout=20.0, notebook_timeout=40.0, memory_bytes=128 * 1024**2,
                     tmp_bytes=64 * 1024**2)
-    held = said(sandboxed(HOGS, limits=limits))
+    capped = sandboxed(HOGS, limits=limits)
+    held = said(capped)
     assert "HELD" in held and int(held.split("KILLED")[1]) >= 2, held
+    assert capped.oom_kills >= 2 and capped.fatal is None  # the notebook itself went on
     without = said(sandboxed(HOGS, limits=limits, skip=("memory cap (cgroup)",)))
     assert "HELD 4 KILLED 0" in without, without
 
